@@ -1,1 +1,11 @@
-export {};
+export * from './backend.js';
+export * from './module.js';
+export * from './init.js';
+export * from './ops/padding.js';
+export * from './ops/conv2d.js';
+export * from './layers/conv.js';
+export * from './layers/batchnorm.js';
+export * from './layers/linear.js';
+export * from './layers/pool.js';
+export * from './layers/activation.js';
+export * from './layers/dropout.js';

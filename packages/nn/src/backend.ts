@@ -1,0 +1,121 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/** Backends in the order `initBackend` tries them. */
+export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_ORDER)[number];
+
+export interface BackendChoice {
+  name: BackendName;
+  /** What provided it, e.g. "@tensorflow/tfjs-node-gpu" or "@tensorflow/tfjs-backend-wasm". */
+  provider: string;
+  /** Why each earlier backend in the order was skipped. */
+  skipped: { name: BackendName; reason: string }[];
+}
+
+export interface InitBackendOptions {
+  /** Force one backend; defaults to the TFVISION_BACKEND environment variable. */
+  backend?: string;
+  /** Print the choice once to stderr (default true). */
+  report?: boolean;
+}
+
+let current: BackendChoice | undefined;
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message.split('\n')[0] : String(err);
+}
+
+// Optional peers are imported by a computed specifier so bundlers and tsc never require them.
+async function importOptional(specifier: string): Promise<unknown> {
+  return import(/* webpackIgnore: true */ specifier);
+}
+
+type Attempt = () => Promise<string>;
+
+const attempts: Record<BackendName, Attempt> = {
+  async tensorflow() {
+    const errors: string[] = [];
+    for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+      try {
+        await importOptional(pkg);
+        // tfjs-node registers with its own copy of tfjs-core; it must be the same copy as ours.
+        if (!tf.findBackend('tensorflow')) throw new Error(`${pkg} loaded but registered no "tensorflow" backend with this copy of @tensorflow/tfjs-core (version mismatch?)`);
+        if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg}: backend failed to initialise`);
+        return pkg;
+      } catch (err) {
+        errors.push(`${pkg}: ${message(err)}`);
+      }
+    }
+    throw new Error(errors.join('; '));
+  },
+  async webgpu() {
+    const gpuHost = globalThis as { navigator?: { gpu?: unknown } };
+    if (!gpuHost.navigator?.gpu) {
+      const mod = (await importOptional('webgpu')) as { create: (flags: string[]) => unknown; globals: Record<string, unknown> };
+      Object.assign(globalThis, mod.globals);
+      const gpu = mod.create([]);
+      if (!gpuHost.navigator) Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
+      else Object.defineProperty(gpuHost.navigator, 'gpu', { value: gpu, configurable: true });
+    }
+    const gpu = gpuHost.navigator?.gpu as { requestAdapter(): Promise<unknown> } | undefined;
+    const adapter = await gpu?.requestAdapter();
+    if (!adapter) throw new Error('no WebGPU adapter (no GPU, or no Vulkan driver)');
+    await import('@tensorflow/tfjs-backend-webgpu');
+    if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs webgpu backend failed to initialise');
+    return 'webgpu (Dawn)';
+  },
+  async wasm() {
+    await import('@tensorflow/tfjs-backend-wasm');
+    if (!(await tf.setBackend('wasm'))) throw new Error('tfjs wasm backend failed to initialise');
+    return '@tensorflow/tfjs-backend-wasm';
+  },
+  async cpu() {
+    await import('@tensorflow/tfjs-backend-cpu');
+    if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend failed to initialise');
+    return '@tensorflow/tfjs-backend-cpu';
+  },
+};
+
+/** Hooks run after a backend is chosen (custom kernels register here per backend). */
+const onReady: ((name: BackendName) => void)[] = [];
+export function onBackendReady(hook: (name: BackendName) => void): void {
+  onReady.push(hook);
+}
+
+/**
+ * Chooses the first backend that works: tensorflow (tfjs-node-gpu, then tfjs-node), webgpu,
+ * wasm, cpu. `TFVISION_BACKEND` (or `options.backend`) forces one and fails with a clear
+ * message when it cannot be had. Reports the choice once on stderr.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendChoice> {
+  const forced = options.backend ?? process.env.TFVISION_BACKEND;
+  if (current && (!forced || forced === current.name)) return current;
+  const skipped: BackendChoice['skipped'] = [];
+  let order: readonly BackendName[] = BACKEND_ORDER;
+  if (forced) {
+    if (!(BACKEND_ORDER as readonly string[]).includes(forced)) {
+      throw new Error(`TFVISION_BACKEND/--backend: unknown backend "${forced}" (known: ${BACKEND_ORDER.join(', ')})`);
+    }
+    order = [forced as BackendName];
+  }
+  for (const name of order) {
+    try {
+      const provider = await attempts[name]();
+      current = { name, provider, skipped };
+      for (const hook of onReady) hook(name);
+      if (options.report !== false) {
+        process.stderr.write(`tfvision: backend ${name} (${provider})\n`);
+      }
+      return current;
+    } catch (err) {
+      if (forced) throw new Error(`backend "${forced}" is not available: ${message(err)}`);
+      skipped.push({ name, reason: message(err) });
+    }
+  }
+  throw new Error(`no TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
+}
+
+/** The backend chosen by `initBackend`, if any. */
+export function currentBackend(): BackendChoice | undefined {
+  return current;
+}

@@ -1,0 +1,178 @@
+import * as tf from '@tensorflow/tfjs-core';
+
+/**
+ * A PyTorch-style module tree on tfjs-core. Parameters and buffers are `tf.Variable`s
+ * registered under names, so `namedParameters()` yields dotted names such as
+ * `layer1.0.conv2.weight` that map one-to-one onto timm/torchvision state dicts.
+ * Parameters are trainable variables (frozen = `trainable` false); buffers (BatchNorm running
+ * statistics) are never trainable and are updated in place with `assign`.
+ */
+export class Module {
+  /** Training mode: BatchNorm uses batch statistics, Dropout/DropBlock are active. */
+  training = true;
+  private readonly params = new Map<string, tf.Variable>();
+  private readonly buffers = new Map<string, tf.Variable>();
+  private readonly children = new Map<string, Module>();
+
+  protected registerParameter(name: string, value: tf.Tensor): tf.Variable {
+    this.assertFreeName(name);
+    const v = tf.variable(value, true, undefined, value.dtype);
+    value.dispose();
+    this.params.set(name, v);
+    return v;
+  }
+
+  protected registerBuffer(name: string, value: tf.Tensor): tf.Variable {
+    this.assertFreeName(name);
+    const v = tf.variable(value, false, undefined, value.dtype);
+    value.dispose();
+    this.buffers.set(name, v);
+    return v;
+  }
+
+  protected registerModule<M extends Module>(name: string, module: M): M {
+    this.assertFreeName(name);
+    this.children.set(name, module);
+    return module;
+  }
+
+  private assertFreeName(name: string): void {
+    if (name === '' || name.includes('.')) throw new Error(`${this.constructor.name}: invalid member name "${name}"`);
+    if (this.params.has(name) || this.buffers.has(name) || this.children.has(name)) {
+      throw new Error(`${this.constructor.name}: "${name}" is already registered`);
+    }
+  }
+
+  /** Direct children in registration order. */
+  namedChildren(): [string, Module][] {
+    return [...this.children.entries()];
+  }
+
+  child(name: string): Module | undefined {
+    return this.children.get(name);
+  }
+
+  /** Every module of the tree, depth first, with dotted names ('' for this one). */
+  namedModules(prefix = ''): [string, Module][] {
+    const out: [string, Module][] = [[prefix, this]];
+    for (const [name, child] of this.children) out.push(...child.namedModules(prefix ? `${prefix}.${name}` : name));
+    return out;
+  }
+
+  /** Parameters in PyTorch order: own ones first, then each child's, recursively. */
+  namedParameters(prefix = ''): [string, tf.Variable][] {
+    return this.collect(prefix, (m) => m.params);
+  }
+
+  namedBuffers(prefix = ''): [string, tf.Variable][] {
+    return this.collect(prefix, (m) => m.buffers);
+  }
+
+  private collect(prefix: string, pick: (m: Module) => Map<string, tf.Variable>): [string, tf.Variable][] {
+    const out: [string, tf.Variable][] = [];
+    for (const [name, v] of pick(this)) out.push([prefix ? `${prefix}.${name}` : name, v]);
+    for (const [name, child] of this.children) out.push(...child.collect(prefix ? `${prefix}.${name}` : name, pick));
+    return out;
+  }
+
+  parameters(): tf.Variable[] {
+    return this.namedParameters().map(([, v]) => v);
+  }
+
+  trainableParameters(): tf.Variable[] {
+    return this.parameters().filter((v) => v.trainable);
+  }
+
+  /** Parameters and buffers together, keyed by dotted name (a live view, not copies). */
+  stateDict(): Map<string, tf.Variable> {
+    return new Map([...this.namedParameters(), ...this.namedBuffers()]);
+  }
+
+  /** Number of scalar parameters (trainable only by default, as timm/torchvision count). */
+  numParameters(trainableOnly = false): number {
+    return this.parameters()
+      .filter((v) => !trainableOnly || v.trainable)
+      .reduce((n, v) => n + v.size, 0);
+  }
+
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  eval(): this {
+    return this.train(false);
+  }
+
+  /** Stops gradient updates to every parameter of this subtree. */
+  freeze(): this {
+    for (const v of this.parameters()) v.trainable = false;
+    return this;
+  }
+
+  unfreeze(): this {
+    for (const v of this.parameters()) v.trainable = true;
+    return this;
+  }
+
+  dispose(): void {
+    for (const v of this.parameters()) v.dispose();
+    for (const [, v] of this.namedBuffers()) v.dispose();
+  }
+}
+
+/** A module with one tensor in and one tensor out. */
+export abstract class Layer<I extends tf.Tensor = tf.Tensor, O extends tf.Tensor = tf.Tensor> extends Module {
+  abstract forward(x: I): O;
+
+  /** Runs `forward` (a hook point kept for symmetry with PyTorch's `__call__`). */
+  apply(x: I): O {
+    return this.forward(x);
+  }
+}
+
+/** Layers applied in order; children are named "0", "1", ... as in nn.Sequential. */
+export class Sequential extends Layer {
+  readonly layers: Layer[];
+
+  constructor(layers: Layer[] = []) {
+    super();
+    this.layers = [];
+    for (const l of layers) this.append(l);
+  }
+
+  append(layer: Layer): this {
+    this.registerModule(String(this.layers.length), layer);
+    this.layers.push(layer);
+    return this;
+  }
+
+  forward(x: tf.Tensor): tf.Tensor {
+    let y = x;
+    for (const layer of this.layers) y = layer.forward(y);
+    return y;
+  }
+}
+
+/** An ordered list of modules named "0", "1", ... (nn.ModuleList). */
+export class ModuleList<M extends Module = Module> extends Module {
+  readonly items: M[] = [];
+
+  constructor(items: M[] = []) {
+    super();
+    for (const m of items) this.push(m);
+  }
+
+  push(m: M): this {
+    this.registerModule(String(this.items.length), m);
+    this.items.push(m);
+    return this;
+  }
+}
+
+/** Passes its input through; a named placeholder where timm uses nn.Identity. */
+export class Identity extends Layer {
+  forward(x: tf.Tensor): tf.Tensor {
+    return x;
+  }
+}
