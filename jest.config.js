@@ -19,4 +19,5 @@ export default {
   },
   testTimeout: 120000,
   maxWorkers: 2,
+  setupFiles: ['<rootDir>/tools/jest-setup.cjs'],
 };

@@ -72,6 +72,8 @@ const attempts: Record<BackendName, Attempt> = {
   async cpu() {
     await import('@tensorflow/tfjs-backend-cpu');
     if (!(await tf.setBackend('cpu'))) throw new Error('tfjs cpu backend failed to initialise');
+    // The cpu backend prints a banner about tfjs-node on first use; we already reported our choice.
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
     return '@tensorflow/tfjs-backend-cpu';
   },
 };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import './gradients.js';
 
 /**
  * A PyTorch-style module tree on tfjs-core. Parameters and buffers are `tf.Variable`s
