@@ -7,3 +7,6 @@ export { validateCocoDataset } from './validate/validate-dataset.js';
 export { validateCocoResults, type ResultsValidationOptions } from './validate/validate-results.js';
 export { parseCocoDataset, parseCocoResults, readCocoFile, readCocoResultsFile } from './read.js';
 export { CocoIndex, type AnnIdFilter, type CatIdFilter, type ImgIdFilter } from './index-api/coco-index.js';
+export { generateSyntheticCoco, SYNTH_DEFAULT_SIZE, type SyntheticCoco, type SyntheticCocoOptions } from './synth/generate.js';
+export { SeededRandom } from './synth/prng.js';
+export { SHAPE_CATEGORIES, type ShapeCategory, type ShapeName } from './synth/shapes.js';
