@@ -84,7 +84,7 @@ function renamed(tensors: TensorMap | Record<string, HostTensor>, rename: ((key:
  */
 export function loadStateDict(module: Module, tensors: TensorMap | Record<string, HostTensor>, options: LoadStateDictOptions = {}): LoadStateDictResult {
   const strict = options.strict ?? true;
-  const source = options.source ?? 'state dict';
+  const source = options.source ?? 'checkpoint';
   const layoutFor = options.layoutFor ?? ((_name: string, shape: readonly number[]) => torchLayoutFor(shape));
   const optional = options.optionalBuffer ?? isNumBatchesTracked;
   const available = renamed(tensors, options.rename, source);

@@ -23,7 +23,8 @@ function le(values: number[], bytesPer: 4 | 8, kind: 'f' | 'i'): Uint8Array {
   const out = new Uint8Array(values.length * bytesPer);
   const dv = new DataView(out.buffer);
   values.forEach((v, k) => {
-    if (kind === 'f') (bytesPer === 4 ? dv.setFloat32(k * 4, v, true) : dv.setFloat64(k * 8, v, true));
+    if (kind === 'f' && bytesPer === 4) dv.setFloat32(k * 4, v, true);
+    else if (kind === 'f') dv.setFloat64(k * 8, v, true);
     else if (bytesPer === 4) dv.setInt32(k * 4, v, true);
     else dv.setBigInt64(k * 8, BigInt(v), true);
   });
