@@ -1,0 +1,54 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError } from '../command.js';
+import { dataCommand } from './data.js';
+
+async function capture(argv: string[]): Promise<{ code: number; stdout: string }> {
+  const write = process.stdout.write.bind(process.stdout);
+  let stdout = '';
+  process.stdout.write = ((chunk: string) => {
+    stdout += chunk;
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    const code = await dataCommand.run(argv);
+    return { code, stdout };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+describe('tfvision data', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tfvision-data-cmd-'));
+
+  it('synth writes a dataset that check reads back', async () => {
+    const out = join(dir, 'synth');
+    const made = await capture(['synth', '--out', out, '--images', '4', '--seed', '5', '--size', '64', '--json']);
+    expect(made.code).toBe(0);
+    const summary = JSON.parse(made.stdout);
+    expect(summary.images).toBe(4);
+    expect(summary.annotationFile).toBe(join(out, 'annotations.json'));
+    const ds = JSON.parse(readFileSync(summary.annotationFile, 'utf8'));
+    expect(ds.annotations).toHaveLength(summary.annotations);
+
+    const checked = await capture(['check', summary.annotationFile, '--json']);
+    expect(checked.code).toBe(0);
+    const c = JSON.parse(checked.stdout);
+    expect(c.annotations).toBe(summary.annotations);
+    expect(Object.values(c.annotationsPerCategory as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(summary.annotations);
+  });
+
+  it('refuses missing or malformed options with a usage error', async () => {
+    await expect(dataCommand.run(['synth', '--images', '3', '--seed', '1'])).rejects.toThrow(new UsageError('data synth: --out is required'));
+    await expect(dataCommand.run(['synth', '--out', dir, '--images', 'x', '--seed', '1'])).rejects.toThrow('data synth: --images must be an integer >= 1, got "x"');
+    await expect(dataCommand.run(['synth', '--out', dir, '--images', '2', '--seed', '1.5'])).rejects.toThrow('data synth: --seed must be an integer, got "1.5"');
+    await expect(dataCommand.run(['frob'])).rejects.toThrow('unknown subcommand "frob" (known: synth, check)');
+  });
+
+  it('check reports validation problems with paths', async () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ images: [], categories: [], annotations: [{ id: 1, image_id: 3, category_id: 1, bbox: [0, 0, 1, 1], area: 1, iscrowd: 0 }] }));
+    await expect(dataCommand.run(['check', bad])).rejects.toThrow(`${bad}: not a valid COCO instances file: 2 problems\n  annotations[0].image_id: no image with id 3`);
+  });
+});
