@@ -73,6 +73,11 @@ describe('loadStateDict', () => {
     expect(result).toEqual({ missing: [], unexpected: [], mismatched: [], defaulted: [], loaded: [...a.stateDict().keys()] });
     expect(snapshot(b)).toEqual(snapshot(a));
     expect(Array.from(b.stateDict().get('stem.1.num_batches_tracked')!.dataSync())).toEqual([1]);
+    // Variables own their storage: none keeps the file's data buffer alive.
+    for (const [, v] of b.stateDict()) {
+      const values = v.dataSync();
+      expect(values.byteLength).toBe(values.buffer.byteLength);
+    }
     const x = tf.randomNormal([1, 8, 8, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
     expect(Array.from(b.forward(x).dataSync())).toEqual(Array.from(a.forward(x).dataSync()));
   });

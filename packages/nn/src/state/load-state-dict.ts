@@ -123,7 +123,11 @@ export function loadStateDict(module: Module, tensors: TensorMap | Record<string
   }
 
   for (const [name, variable, t, layout] of plan) {
-    const values = toTfValues(fromTorchLayout(name, t.shape, t.data, variable.shape, layout), variable.dtype as 'float32' | 'int32' | 'bool');
+    const converted = fromTorchLayout(name, t.shape, t.data, variable.shape, layout);
+    // A view on the checkpoint's buffer would become the variable's storage on the CPU backend
+    // and pin the whole file in memory; give each variable its own array instead.
+    const owned = converted.byteLength === converted.buffer.byteLength ? converted : converted.slice();
+    const values = toTfValues(owned, variable.dtype as 'float32' | 'int32' | 'bool');
     const value = tf.tensor(values, variable.shape, variable.dtype);
     variable.assign(value);
     value.dispose();

@@ -50,7 +50,12 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
 export function readSafetensors(path: string): SafetensorsContents {
   return withFile(path, (fd, size) => {
     const header = readHeader(fd, size, path);
-    const data = new Uint8Array(size - header.dataStart);
+    let data: Uint8Array;
+    try {
+      data = new Uint8Array(size - header.dataStart);
+    } catch {
+      throw new Error(`${path}: data section of ${size - header.dataStart} bytes does not fit in one buffer on this platform`);
+    }
     readExactly(fd, data, header.dataStart, path);
     return { tensors: decodeSafetensors(header, data, path), metadata: header.metadata };
   });
