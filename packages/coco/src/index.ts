@@ -10,3 +10,5 @@ export { CocoIndex, type AnnIdFilter, type CatIdFilter, type ImgIdFilter } from 
 export { generateSyntheticCoco, SYNTH_DEFAULT_SIZE, type SyntheticCoco, type SyntheticCocoOptions } from './synth/generate.js';
 export { SeededRandom } from './synth/prng.js';
 export { SHAPE_CATEGORIES, type ShapeCategory, type ShapeName } from './synth/shapes.js';
+export * from './mask/index.js';
+export { loadRes, type CocoResultsDataset } from './load-res.js';

@@ -1,0 +1,25 @@
+/** One call from a ground truth and a results list to the numbers, as a pycocotools script would do. */
+import { loadRes, type CocoDataset, type CocoResult } from '@tfvision/coco';
+import { CocoEval } from './cocoeval.js';
+import { checkSummarizable, type IouType, type ParamsOverrides } from './params.js';
+import type { CocoEvalResult } from './types.js';
+
+export interface CocoEvalSummary {
+  /** The 12 summarize() numbers. */
+  stats: number[];
+  /** Mean valid precision per category id (area all, last maxDets); -1 where undefined. */
+  perCategoryAP: Record<string, number>;
+  /** pycocotools' 12-line text summary. */
+  summary: string;
+  eval: CocoEvalResult;
+}
+
+export function evaluateCoco(gt: CocoDataset, results: readonly CocoResult[], iouType: IouType, overrides: ParamsOverrides = {}): CocoEvalSummary {
+  const E = new CocoEval(gt, loadRes(gt, results), iouType);
+  Object.assign(E.params, overrides);
+  checkSummarizable(E.params);
+  E.evaluate();
+  const res = E.accumulate();
+  const stats = E.summarize();
+  return { stats, perCategoryAP: E.perCategoryAP(), summary: E.summaryText(), eval: res };
+}
