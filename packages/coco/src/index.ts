@@ -12,3 +12,5 @@ export { SeededRandom } from './synth/prng.js';
 export { SHAPE_CATEGORIES, type ShapeCategory, type ShapeName } from './synth/shapes.js';
 export * from './mask/index.js';
 export { loadRes, type CocoResultsDataset } from './load-res.js';
+export * from './dataset/index.js';
+export * from './transforms/index.js';
