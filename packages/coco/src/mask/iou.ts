@@ -32,6 +32,29 @@ export function boxPairIou(D: ArrayLike<number>, G: ArrayLike<number>, crowd: bo
 }
 
 /**
+ * Box IoU on packed boxes: detection `d` of `dt` (x, y, w, h at d*4) against ground truth
+ * `g` of `gt`, without allocating; the same arithmetic as {@link boxPairIou}.
+ */
+export function packedBoxIou(dt: Float64Array, d: number, gt: Float64Array, g: number, crowd: boolean): number {
+  const dx = dt[d * 4];
+  const dy = dt[d * 4 + 1];
+  const dw = dt[d * 4 + 2];
+  const dh = dt[d * 4 + 3];
+  const gx = gt[g * 4];
+  const gy = gt[g * 4 + 1];
+  const gw = gt[g * 4 + 2];
+  const gh = gt[g * 4 + 3];
+  const w = Math.min(dw + dx, gw + gx) - Math.max(dx, gx);
+  if (!(w > 0)) return 0;
+  const h = Math.min(dh + dy, gh + gy) - Math.max(dy, gy);
+  if (!(h > 0)) return 0;
+  const i = w * h;
+  const da = dw * dh;
+  const u = crowd ? da : da + gw * gh - i;
+  return i / u;
+}
+
+/**
  * Mask IoU. Pairs whose bounding boxes do not overlap are 0 without walking the runs;
  * masks of different sizes give -1, as pycocotools does.
  */

@@ -51,8 +51,6 @@ export function accumulateCategory(
   const order = scoreOrder(cat.scores);
   const n = cat.nDet;
   const kept = new Int32Array(n);
-  const tp = new Float64Array(n);
-  const fp = new Float64Array(n);
   const pr = new Float64Array(n);
   const rc = new Float64Array(n);
   for (let m = 0; m < M; m++) {
@@ -70,12 +68,8 @@ export function accumulateCategory(
           const s = cat.status[row + kept[i]];
           if (s === TP) ctp++;
           else if (s !== IGNORED) cfp++;
-          tp[i] = ctp;
-          fp[i] = cfp;
-        }
-        for (let i = 0; i < nd; i++) {
-          rc[i] = tp[i] / npig;
-          pr[i] = tp[i] / (fp[i] + tp[i] + EPS);
+          rc[i] = ctp / npig;
+          pr[i] = ctp / (cfp + ctp + EPS);
         }
         out.recall[((t * K + k) * A + a) * M + m] = nd > 0 ? rc[nd - 1] : 0;
         for (let i = nd - 1; i > 0; i--) if (pr[i] > pr[i - 1]) pr[i - 1] = pr[i];

@@ -7,7 +7,7 @@
  * and ground truths are bucketed once into per-(category, image) index lists and the
  * matching outcomes are written into one typed array per category.
  */
-import { bboxIou, rleIou, segmentationToRle, type CocoAnnotation, type CocoDataset, type RleMask } from '@tfvision/coco';
+import { packedBoxIou, rleIou, segmentationToRle, type CocoAnnotation, type CocoDataset, type RleMask } from '@tfvision/coco';
 import { accumulateCategory, type CategoryMatches } from './accumulate.js';
 import { toColumns, type AnnotationColumns } from './dataset-arrays.js';
 import { makeScratch, matchCell, type ImageCell } from './match.js';
@@ -101,7 +101,19 @@ export class CocoEval {
     const scratch = makeScratch();
     const gtList: number[] = [];
     const dtList: number[] = [];
-    let iouBuf = new Float64Array(256);
+    // Per-cell buffers, grown on demand and reused so the hot loop allocates nothing.
+    const cell: ImageCell = {
+      G: 0,
+      D: 0,
+      iou: new Float64Array(256),
+      gtArea: new Float64Array(16),
+      gtCrowd: new Uint8Array(16),
+      gtId: new Float64Array(16),
+      dtArea: new Float64Array(128),
+    };
+    let gBox = new Float64Array(0);
+    let dBox = new Float64Array(0);
+    const byScore = (a: number, b: number) => dtCols.score[b] - dtCols.score[a] || 0;
     const matches: CategoryMatches[] = [];
 
     for (const slots of groups) {
@@ -123,36 +135,47 @@ export class CocoEval {
         gather(gtB, slots, I, i, gtList);
         gather(dtB, slots, I, i, dtList);
         if (gtList.length === 0 && dtList.length === 0) continue;
-        // Stable sort on -score, then the maxDets cut (pycocotools' mergesort).
-        dtList.sort((a, b) => dtCols.score[b] - dtCols.score[a] || 0);
+        // Stable sort on -score (Array.prototype.sort is stable), then the maxDets cut.
+        if (dtList.length > 1) dtList.sort(byScore);
         if (dtList.length > maxDet) dtList.length = maxDet;
         const G = gtList.length;
         const D = dtList.length;
-        if (iouBuf.length < G * D) iouBuf = new Float64Array(G * D * 2);
-        const cell: ImageCell = {
-          G,
-          D,
-          iou: iouBuf,
-          gtArea: Float64Array.from(gtList, (g) => gtCols.area[g]),
-          gtCrowd: Uint8Array.from(gtList, (g) => gtCols.crowd[g]),
-          gtId: Float64Array.from(gtList, (g) => gtCols.id[g]),
-          dtArea: Float64Array.from(dtList, (d) => dtCols.area[d]),
-        };
+        if (cell.iou.length < G * D) cell.iou = new Float64Array(G * D * 2);
+        if (cell.gtArea.length < G) {
+          cell.gtArea = new Float64Array(G * 2);
+          cell.gtCrowd = new Uint8Array(G * 2);
+          cell.gtId = new Float64Array(G * 2);
+        }
+        if (cell.dtArea.length < D) cell.dtArea = new Float64Array(D * 2);
+        if (gBox.length < G * 4) gBox = new Float64Array(G * 8);
+        if (dBox.length < D * 4) dBox = new Float64Array(D * 8);
+        cell.G = G;
+        cell.D = D;
+        for (let g = 0; g < G; g++) {
+          const a = gtList[g];
+          cell.gtArea[g] = gtCols.area[a];
+          cell.gtCrowd[g] = gtCols.crowd[a];
+          cell.gtId[g] = gtCols.id[a];
+          for (let c = 0; c < 4; c++) gBox[g * 4 + c] = gtCols.box[a * 4 + c];
+        }
+        for (let d = 0; d < D; d++) {
+          const a = dtList[d];
+          cell.dtArea[d] = dtCols.area[a];
+          for (let c = 0; c < 4; c++) dBox[d * 4 + c] = dtCols.box[a * 4 + c];
+          cat.scores[j0 + d] = dtCols.score[a];
+          cat.rank[j0 + d] = d;
+        }
         if (G > 0 && D > 0) {
           if (segm) {
             const [h, w] = imageSize.get(p.imgIds[i]) ?? [0, 0];
             const g = gtList.map((a) => annotationRle(this.gt.annotations[a], h, w, `gt.annotations[${a}].segmentation`));
             const d = dtList.map((a) => annotationRle(this.dt.annotations[a], h, w, `results[${a}].segmentation`));
-            iouBuf.set(rleIou(d, g, cell.gtCrowd));
+            cell.iou.set(rleIou(d, g, cell.gtCrowd.subarray(0, G)));
           } else {
-            const g = gtList.map((a) => gtCols.box.subarray(a * 4, a * 4 + 4));
-            const d = dtList.map((a) => dtCols.box.subarray(a * 4, a * 4 + 4));
-            iouBuf.set(bboxIou(d, g, cell.gtCrowd));
+            for (let d = 0; d < D; d++) {
+              for (let g = 0; g < G; g++) cell.iou[d * G + g] = packedBoxIou(dBox, d, gBox, g, cell.gtCrowd[g] === 1);
+            }
           }
-        }
-        for (let d = 0; d < D; d++) {
-          cat.scores[j0 + d] = dtCols.score[dtList[d]];
-          cat.rank[j0 + d] = d;
         }
         for (let a = 0; a < A; a++) {
           cat.npig[a] += matchCell(cell, p.areaRng[a][0], p.areaRng[a][1], p.iouThrs, scratch, cat.status, a * T * nDet + j0, nDet);
