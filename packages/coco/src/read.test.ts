@@ -212,6 +212,25 @@ describe('parseJsonBytes', () => {
     expect(Object.keys(proto)).toEqual(['__proto__']);
   });
 
+  it('reads numbers to the same doubles as JSON.parse (fast path and fallback)', () => {
+    const texts = ['-0', '-0.0', '0.1', '0.3', '1e22', '1e23', '9007199254740993', '123456789012345.6', '2.5e-300', '1E+2', '-12.340e-5', '0.000001'];
+    let seed = 12345;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    for (let i = 0; i < 3000; i++) {
+      const v = (next() - 0.5) * 10 ** Math.floor(next() * 12 - 4);
+      texts.push(v.toFixed(Math.floor(next() * 8)), String(v), v.toExponential(Math.floor(next() * 16)));
+    }
+    const text = `[${texts.join(',')}]`;
+    const ours = parseJsonBytes(Buffer.from(text), 'n') as number[];
+    const ref = JSON.parse(text) as number[];
+    ours.forEach((v, i) => expect(Object.is(v, ref[i])).toBe(true));
+  });
+
+  it('interns repeated keys without confusing different ones', () => {
+    const rows = Array.from({ length: 3000 }, (_, i) => ({ [`k${i % 1500}`]: i, id: i, bbox: [i] }));
+    expect(parseJsonBytes(Buffer.from(JSON.stringify(rows)), 'k')).toEqual(rows);
+  });
+
   it('rejects what JSON.parse rejects, with the location', () => {
     const bad: [string, string][] = [
       ['[01]', 'invalid JSON at byte 1 (line 1, column 2): leading zeros are not allowed in JSON numbers'],

@@ -19,6 +19,9 @@ const CLOSE_BRACE = 0x7d;
 const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACKET = 0x5d;
 
+/** 1e0..1e22: every one of these is exactly representable as a double. */
+const POW10 = Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
+
 class Failure {
   constructor(
     readonly offset: number,
@@ -54,8 +57,12 @@ function describeByte(b: number | undefined): string {
   return `byte 0x${b.toString(16).padStart(2, '0')}`;
 }
 
+const KEY_CACHE_SIZE = 1024;
+const MAX_INTERNED_KEY = 32;
+
 class BytesParser {
   pos = 0;
+  private readonly keyCache: (string | undefined)[] = new Array<string | undefined>(KEY_CACHE_SIZE).fill(undefined);
   constructor(private readonly bytes: Buffer) {}
 
   fail(reason: string, offset = this.pos): never {
@@ -118,7 +125,7 @@ class BytesParser {
     }
     for (;;) {
       if (this.bytes[this.pos] !== QUOTE) this.failUnexpected('a property name in double quotes');
-      const key = this.parseString();
+      const key = this.parseKey();
       this.skipWhitespace();
       if (this.bytes[this.pos] !== COLON) this.failUnexpected("':'");
       this.pos++;
@@ -177,37 +184,95 @@ class BytesParser {
       this.pos = p;
       this.failUnexpected('a digit');
     }
-    // Integers below 2^53 are accumulated directly; anything else goes through Number(),
-    // which rounds exactly as JSON.parse does.
-    let intValue = 0;
+    // Clinger's fast path: with at most 15 significant digits the mantissa is an exact
+    // double, and one multiplication or division by an exact power of ten (<= 1e22) is
+    // correctly rounded, i.e. the same double JSON.parse returns. Anything else goes
+    // through Number() on the text.
+    let mantissa = 0;
+    let digits = 0;
     while (c !== undefined && c >= ZERO && c <= NINE) {
-      intValue = intValue * 10 + (c - ZERO);
+      mantissa = mantissa * 10 + (c - ZERO);
+      digits++;
       c = b[++p];
     }
     if (b[intStart] === ZERO && p - intStart > 1) this.fail('leading zeros are not allowed in JSON numbers', intStart);
-    let simple = p - intStart <= 15;
+    let scale = 0;
     if (c === DOT) {
-      simple = false;
       c = b[++p];
       if (c === undefined || c < ZERO || c > NINE) {
         this.pos = p;
         this.failUnexpected('a digit after the decimal point');
       }
-      while (c !== undefined && c >= ZERO && c <= NINE) c = b[++p];
+      while (c !== undefined && c >= ZERO && c <= NINE) {
+        mantissa = mantissa * 10 + (c - ZERO);
+        digits++;
+        scale--;
+        c = b[++p];
+      }
     }
     if (c === LOWER_E || c === UPPER_E) {
-      simple = false;
       c = b[++p];
-      if (c === PLUS || c === MINUS) c = b[++p];
+      let expNegative = false;
+      if (c === PLUS || c === MINUS) {
+        expNegative = c === MINUS;
+        c = b[++p];
+      }
       if (c === undefined || c < ZERO || c > NINE) {
         this.pos = p;
         this.failUnexpected('a digit in the exponent');
       }
-      while (c !== undefined && c >= ZERO && c <= NINE) c = b[++p];
+      let exp = 0;
+      while (c !== undefined && c >= ZERO && c <= NINE) {
+        if (exp < 1e6) exp = exp * 10 + (c - ZERO);
+        c = b[++p];
+      }
+      scale += expNegative ? -exp : exp;
     }
     this.pos = p;
-    if (simple) return negative ? -intValue : intValue;
+    if (digits <= 15 && scale >= -22 && scale <= 22) {
+      const value = scale < 0 ? mantissa / POW10[-scale] : mantissa * POW10[scale];
+      return negative ? -value : value;
+    }
     return Number(b.toString('latin1', start, p));
+  }
+
+  /**
+   * Object keys repeat millions of times in a COCO file ("bbox", "image_id", ...). Short
+   * ASCII keys are interned through a small hash table so each distinct key is one string,
+   * as JSON.parse does; this saves memory and the work of creating each copy.
+   */
+  private parseKey(): string {
+    const b = this.bytes;
+    const start = this.pos + 1;
+    let p = start;
+    let hash = 0x811c9dc5;
+    for (;;) {
+      const c = b[p];
+      if (c === undefined || c === BACKSLASH || c >= 0x80 || c < 0x20 || p - start > MAX_INTERNED_KEY) return this.parseString();
+      if (c === QUOTE) break;
+      hash = Math.imul(hash ^ c, 0x01000193);
+      p++;
+    }
+    const slot = (hash >>> 0) & (KEY_CACHE_SIZE - 1);
+    const cached = this.keyCache[slot];
+    const length = p - start;
+    if (cached !== undefined && cached.length === length) {
+      let same = true;
+      for (let i = 0; i < length; i++) {
+        if (cached.charCodeAt(i) !== b[start + i]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) {
+        this.pos = p + 1;
+        return cached;
+      }
+    }
+    const key = b.toString('latin1', start, p);
+    this.keyCache[slot] = key;
+    this.pos = p + 1;
+    return key;
   }
 
   parseString(): string {
