@@ -40,9 +40,9 @@ describe('tfvision data', () => {
   });
 
   it('refuses missing or malformed options with a usage error', async () => {
-    await expect(dataCommand.run(['synth', '--images', '3', '--seed', '1'])).rejects.toThrow(new UsageError('data synth: --out is required'));
-    await expect(dataCommand.run(['synth', '--out', dir, '--images', 'x', '--seed', '1'])).rejects.toThrow('data synth: --images must be an integer >= 1, got "x"');
-    await expect(dataCommand.run(['synth', '--out', dir, '--images', '2', '--seed', '1.5'])).rejects.toThrow('data synth: --seed must be an integer, got "1.5"');
+    await expect(dataCommand.run(['synth', '--images', '3', '--seed', '1'])).rejects.toThrow(new UsageError('synth: --out is required'));
+    await expect(dataCommand.run(['synth', '--out', dir, '--images', 'x', '--seed', '1'])).rejects.toThrow('synth: --images must be an integer >= 1, got "x"');
+    await expect(dataCommand.run(['synth', '--out', dir, '--images', '2', '--seed', '1.5'])).rejects.toThrow('synth: --seed must be an integer, got "1.5"');
     await expect(dataCommand.run(['frob'])).rejects.toThrow('unknown subcommand "frob" (known: synth, check)');
   });
 

@@ -20,22 +20,22 @@ check  reads and validates a COCO instances file and prints its counts; problems
 `;
 
 function requiredInteger(args: ParsedArgs, flag: string, min: number): number {
-  const text = requiredFlag(args, flag, 'data synth');
+  const text = requiredFlag(args, flag, 'synth');
   const value = Number(text);
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new UsageError(`data synth: --${flag} must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got "${text}"`);
+    throw new UsageError(`synth: --${flag} must be an integer${min > Number.MIN_SAFE_INTEGER ? ` >= ${min}` : ''}, got "${text}"`);
   }
   return value;
 }
 
 async function synth(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['out', 'images', 'seed', 'size'], booleans: ['json'] }, 'data synth');
-  if (args.positional.length > 0) throw new UsageError(`data synth: unexpected argument "${args.positional[0]}"`);
-  const outDir = requiredFlag(args, 'out', 'data synth');
+  const args = parseArgs(argv, { values: ['out', 'images', 'seed', 'size'], booleans: ['json'] }, 'synth');
+  if (args.positional.length > 0) throw new UsageError(`synth: unexpected argument "${args.positional[0]}"`);
+  const outDir = requiredFlag(args, 'out', 'synth');
   const images = requiredInteger(args, 'images', 1);
   const seed = requiredInteger(args, 'seed', Number.MIN_SAFE_INTEGER);
-  const size = numberFlag(args, 'size', 'data synth', SYNTH_DEFAULT_SIZE);
-  if (!Number.isInteger(size) || size < 32 || size > 4096) throw new UsageError(`data synth: --size must be an integer in 32..4096, got ${size}`);
+  const size = numberFlag(args, 'size', 'synth', SYNTH_DEFAULT_SIZE);
+  if (!Number.isInteger(size) || size < 32 || size > 4096) throw new UsageError(`synth: --size must be an integer in 32..4096, got ${size}`);
   const out = await generateSyntheticCoco({ outDir, images, seed, size });
   const summary = {
     annotationFile: out.annotationFile,
@@ -56,8 +56,8 @@ async function synth(argv: string[]): Promise<number> {
 }
 
 async function check(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: [], booleans: ['json'] }, 'data check');
-  if (args.positional.length !== 1) throw new UsageError('data check: expected one FILE');
+  const args = parseArgs(argv, { values: [], booleans: ['json'] }, 'check');
+  if (args.positional.length !== 1) throw new UsageError('check: expected one FILE');
   const dataset = await readCocoFile(args.positional[0]);
   const index = new CocoIndex(dataset);
   const perCategory: Record<string, number> = {};
