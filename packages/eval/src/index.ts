@@ -12,3 +12,5 @@ export {
   type ParamsOverrides,
 } from './coco/params.js';
 export type { CocoEvalResult } from './coco/types.js';
+export { ClassificationMetrics, topKAccuracy, type ClassificationReport } from './classification/classification-metrics.js';
+export { SegmentationMetrics, type SegmentationReport } from './segmentation/segmentation-metrics.js';
