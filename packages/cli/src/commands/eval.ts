@@ -1,11 +1,76 @@
-import type { Command } from '../command.js';
+import { CocoValidationError, readCocoFile, readCocoResultsFile, readJsonFile, type CocoDataset } from '@tfvision/coco';
+import { evaluateCoco, parseParamsOverrides, type IouType, type ParamsOverrides } from '@tfvision/eval';
+import { parseArgs, requiredFlag, stringFlag } from '../args.js';
+import { UsageError, type Command } from '../command.js';
+
+const HELP = `Usage:
+  tfvision eval coco --gt GT.json --dt DT.json --iou-type bbox|segm [--params P.json] [--json]
+
+Evaluates COCO results exactly as pycocotools' COCOeval (loadRes, evaluate, accumulate,
+summarize) and prints the 12-line summary and a per-category AP table.
+  --gt FILE        COCO instances file (ground truth)
+  --dt FILE        COCO results file: [{image_id, category_id, score, bbox|segmentation}]
+  --iou-type T     bbox or segm
+  --params FILE    JSON object of Params fields to override: iouThrs, recThrs, maxDets,
+                   areaRng, areaRngLbl, useCats, imgIds, catIds (absent fields keep defaults)
+  --json           print one JSON object: {"stats": [12 numbers], "perCategoryAP": {"<catId>": AP}}
+                   (per category: mean of the valid precision entries over IoU thresholds and
+                   recall levels, area "all", the last maxDets; -1 where none; key "-1" when
+                   useCats is 0)
+Results on images not in GT are an error; detections of categories absent from GT are dropped.
+`;
+
+/** The validator lists every problem on its own line; the CLI reports the first on one line. */
+function oneLine(err: unknown): never {
+  if (err instanceof CocoValidationError) {
+    const first = err.problems[0];
+    const more = err.problemCount > 1 ? ` (and ${err.problemCount - 1} more problem${err.problemCount > 2 ? 's' : ''})` : '';
+    throw new Error(first ? `${err.source}: ${first.path}: ${first.message}${more}` : err.message.split('\n')[0]);
+  }
+  throw err;
+}
+
+async function readParams(path: string | undefined): Promise<ParamsOverrides> {
+  if (path === undefined) return {};
+  return parseParamsOverrides(await readJsonFile(path), path);
+}
+
+function categoryTable(gt: CocoDataset, perCategoryAP: Record<string, number>): string[] {
+  const names = new Map(gt.categories.map((c) => [String(c.id), c.name]));
+  const rows = Object.entries(perCategoryAP).map(([id, ap]) => [id, names.get(id) ?? (id === '-1' ? '(all categories)' : ''), ap.toFixed(3)]);
+  const w0 = Math.max(2, ...rows.map((r) => r[0].length));
+  const w1 = Math.max(8, ...rows.map((r) => r[1].length));
+  return [`${'id'.padStart(w0)}  ${'category'.padEnd(w1)}  AP`, ...rows.map(([id, name, ap]) => `${id.padStart(w0)}  ${name.padEnd(w1)}  ${ap}`)];
+}
+
+async function coco(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { values: ['gt', 'dt', 'iou-type', 'params'], booleans: ['json'] }, 'coco');
+  if (args.positional.length > 0) throw new UsageError(`coco: unexpected argument "${args.positional[0]}"`);
+  const gtPath = requiredFlag(args, 'gt', 'coco');
+  const dtPath = requiredFlag(args, 'dt', 'coco');
+  const iouType = requiredFlag(args, 'iou-type', 'coco');
+  if (iouType !== 'bbox' && iouType !== 'segm') throw new UsageError(`coco: --iou-type must be bbox or segm, got "${iouType}"`);
+  const paramsPath = stringFlag(args, 'params');
+
+  const gt = await readCocoFile(gtPath).catch(oneLine);
+  const results = await readCocoResultsFile(dtPath, { groundTruth: gt }).catch(oneLine);
+  const overrides = await readParams(paramsPath);
+  const out = evaluateCoco(gt, results, iouType as IouType, overrides, { results: dtPath, params: paramsPath });
+  if (args.flags.has('json')) {
+    process.stdout.write(`${JSON.stringify({ stats: out.stats, perCategoryAP: out.perCategoryAP })}\n`);
+  } else {
+    process.stdout.write(`${out.summary}\n\nPer-category AP (IoU=0.50:0.95, area=all, last maxDets)\n${categoryTable(gt, out.perCategoryAP).join('\n')}\n`);
+  }
+  return 0;
+}
 
 export const evalCommand: Command = {
   name: 'eval',
-  summary: '',
-  help: 'tfvision eval: not available in this build yet',
-  async run(): Promise<number> {
-    process.stderr.write('tfvision eval: not available in this build yet\n');
-    return 1;
+  summary: 'evaluate COCO results (bbox/segm) exactly as pycocotools',
+  help: HELP,
+  async run(argv: string[]): Promise<number> {
+    const [sub, ...rest] = argv;
+    if (sub === 'coco') return coco(rest);
+    throw new UsageError(sub === undefined ? 'expected a subcommand: coco' : `unknown subcommand "${sub}" (known: coco)`);
   },
 };

@@ -12,7 +12,7 @@ import { accumulateCategory, type CategoryMatches } from './accumulate.js';
 import { toColumns, type AnnotationColumns } from './dataset-arrays.js';
 import { makeScratch, matchCell, type ImageCell } from './match.js';
 import { defaultParams, type CocoEvalParams, type IouType } from './params.js';
-import { computeStats, summaryLines } from './summarize.js';
+import { computeStats, pairwiseMean, summaryLines } from './summarize.js';
 import type { CocoEvalResult } from './types.js';
 
 function sortedUnique(ids: readonly number[]): number[] {
@@ -237,18 +237,14 @@ export class CocoEval {
     const a = allIdx >= 0 && allIdx < A ? allIdx : 0;
     const out: Record<string, number> = {};
     for (let k = 0; k < K; k++) {
-      let sum = 0;
-      let n = 0;
+      const valid: number[] = [];
       for (let t = 0; t < T; t++) {
         for (let r = 0; r < R; r++) {
           const v = res.precision[(((t * R + r) * K + k) * A + a) * M + (M - 1)];
-          if (v > -1) {
-            sum += v;
-            n++;
-          }
+          if (v > -1) valid.push(v);
         }
       }
-      out[String(res.catIds[k])] = n > 0 && A > 0 && M > 0 ? sum / n : -1;
+      out[String(res.catIds[k])] = valid.length > 0 && A > 0 && M > 0 ? pairwiseMean(valid) : -1;
     }
     return out;
   }

@@ -14,10 +14,20 @@ export interface CocoEvalSummary {
   eval: CocoEvalResult;
 }
 
-export function evaluateCoco(gt: CocoDataset, results: readonly CocoResult[], iouType: IouType, overrides: ParamsOverrides = {}): CocoEvalSummary {
-  const E = new CocoEval(gt, loadRes(gt, results), iouType);
+/**
+ * loadRes + evaluate + accumulate + summarize. `overrides` replace Params fields;
+ * `names` label the results and params in error messages (e.g. their file paths).
+ */
+export function evaluateCoco(
+  gt: CocoDataset,
+  results: readonly CocoResult[],
+  iouType: IouType,
+  overrides: ParamsOverrides = {},
+  names: { results?: string; params?: string } = {},
+): CocoEvalSummary {
+  const E = new CocoEval(gt, loadRes(gt, results, names.results), iouType);
   Object.assign(E.params, overrides);
-  checkSummarizable(E.params);
+  checkSummarizable(E.params, names.params);
   E.evaluate();
   const res = E.accumulate();
   const stats = E.summarize();

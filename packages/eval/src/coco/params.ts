@@ -123,11 +123,11 @@ export function parseParamsOverrides(raw: unknown, source = 'params'): ParamsOve
 }
 
 /** Checks what summarize() needs (pycocotools would raise IndexError on these). */
-export function checkSummarizable(p: CocoEvalParams): void {
-  if (p.maxDets.length < 3) throw new Error(`params.maxDets: summarize() needs 3 values (it reads maxDets[0..2]), got ${JSON.stringify(p.maxDets)}`);
+export function checkSummarizable(p: CocoEvalParams, source = 'params'): void {
+  if (p.maxDets.length < 3) throw new Error(`${source}.maxDets: summarize() needs 3 values (it reads maxDets[0..2]), got ${JSON.stringify(p.maxDets)}`);
   p.areaRngLbl.forEach((label, idx) => {
     if (['all', 'small', 'medium', 'large'].includes(label) && idx >= p.areaRng.length) {
-      throw new Error(`params.areaRng: summarize() reads the "${label}" range at index ${idx} (areaRngLbl), but only ${p.areaRng.length} ranges are given`);
+      throw new Error(`${source}.areaRng: summarize() reads the "${label}" range at index ${idx} (areaRngLbl), but only ${p.areaRng.length} ranges are given`);
     }
   });
 }

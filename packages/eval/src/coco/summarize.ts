@@ -81,7 +81,7 @@ export function summarizeOne(res: CocoEvalResult, spec: StatSpec): number {
 }
 
 /** numpy's mean uses pairwise summation; matching it keeps us within an ulp or so. */
-function pairwiseMean(values: number[]): number {
+export function pairwiseMean(values: number[]): number {
   return pairwiseSum(values, 0, values.length) / values.length;
 }
 
