@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { type ExplicitPadding2d } from './padding.js';
+import { groupedConv2dKernel } from '../kernels/grouped-conv2d.js';
+import { registerTfvisionKernels } from '../kernels/register.js';
 
 export interface Conv2dOpOptions {
   strides: [number, number];
@@ -19,7 +21,9 @@ function toTfPad(pad: ExplicitPadding2d): 'valid' | [[number, number], [number, 
  * floor(o / (outChannels/groups)), as in PyTorch).
  *
  * Dispatch: groups 1 → dense conv2d; groups = inChannels → depthwise kernels; otherwise the
- * registered grouped kernel for the active backend (see grouped-conv kernels).
+ * registered grouped kernel for the active backend (kernels/grouped-conv2d.ts). Dilated
+ * convolutions of any kind also go through the grouped kernel, because tfjs' own conv2d and
+ * depthwise gradients refuse dilation > 1 and ours handle it.
  * tfjs refuses stride > 1 with dilation > 1; that case runs at stride 1 and subsamples.
  */
 export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, opts: Conv2dOpOptions): tf.Tensor4D {
@@ -35,6 +39,7 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, opts: Conv2dOpOption
   }
   const inChannels = x.shape[3];
   const pad = toTfPad(opts.pad);
+  if (dilated) return groupedConv2d(x, filter, opts);
   if (groups === 1) {
     return tf.conv2d(x, filter, strides, pad, 'NHWC', dilations) as tf.Tensor4D;
   }
@@ -58,8 +63,15 @@ export function groupedConv2dReference(x: tf.Tensor4D, filter: tf.Tensor4D, opts
   });
 }
 
+/** Grouped convolution by tfvision's per-backend kernel, which has gradients (the default). */
+export function groupedConv2dFast(x: tf.Tensor4D, filter: tf.Tensor4D, opts: Conv2dOpOptions): tf.Tensor4D {
+  registerTfvisionKernels();
+  const [[t, b], [l, r]] = opts.pad;
+  return groupedConv2dKernel(x, filter, { strides: opts.strides, pad: [t, b, l, r], dilations: opts.dilations, groups: opts.groups });
+}
+
 type GroupedImpl = (x: tf.Tensor4D, filter: tf.Tensor4D, opts: Conv2dOpOptions) => tf.Tensor4D;
-let groupedImpl: GroupedImpl = groupedConv2dReference;
+let groupedImpl: GroupedImpl = groupedConv2dFast;
 
 /** Installs the grouped-convolution implementation (the kernels module calls this). */
 export function setGroupedConv2dImpl(impl: GroupedImpl): void {

@@ -1,0 +1,38 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { registerGroupedConvGradient, registerGroupedConvKernels, type GroupedConvPolicy } from './grouped-conv2d.js';
+import { registerWasmTrainingKernels } from './wasm-training.js';
+
+/**
+ * Per-backend grouped-convolution policy. wasm: XNNPACK dense convolutions are fast and
+ * small-channel ones are not, so groups are merged into 16-channel block-diagonal chunks.
+ * cpu, tensorflow, webgpu: one chunk per group (the arithmetic is the cost there).
+ */
+export const GROUPED_CONV_POLICIES: Record<string, GroupedConvPolicy> = {
+  wasm: { minChunkChannels: 16 },
+  cpu: { minChunkChannels: 1 },
+  tensorflow: { minChunkChannels: 1 },
+  webgpu: { minChunkChannels: 1 },
+  webgl: { minChunkChannels: 1 },
+};
+
+let registered = false;
+let wasmRegistered = false;
+
+/**
+ * Registers tfvision's kernels: the grouped convolution (forward, input and filter gradients)
+ * for every backend, and the training kernels wasm lacks. Idempotent; the conv2d op and
+ * initBackend call it, so users rarely need to.
+ */
+export function registerTfvisionKernels(): void {
+  if (!registered) {
+    registered = true;
+    for (const [backend, policy] of Object.entries(GROUPED_CONV_POLICIES)) registerGroupedConvKernels(backend, policy);
+    registerGroupedConvGradient();
+  }
+  // Only once tfjs-backend-wasm has registered its own kernels: registering ours first would
+  // have its import silently put its slow Conv2DBackpropInput back.
+  if (!wasmRegistered && tf.getKernel(tf.Conv2D, 'wasm')) {
+    wasmRegistered = true;
+    registerWasmTrainingKernels();
+  }
+}

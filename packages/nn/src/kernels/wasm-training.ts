@@ -1,0 +1,73 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { compositeKernel, replaceKernel } from './composite.js';
+import { convFilterGrad, convInputGrad } from './dense-grads.js';
+import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
+import { padsFromConvInfo, type ConvGeometry } from './geometry.js';
+
+type Shape4 = [number, number, number, number];
+type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+
+interface ConvGradAttrs {
+  strides: [number, number] | number;
+  pad: PadAttr;
+  dataFormat?: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  dilations?: [number, number] | number;
+}
+
+function pair(v: [number, number] | number | undefined): [number, number] {
+  if (v === undefined) return [1, 1];
+  return typeof v === 'number' ? [v, v] : v;
+}
+
+function geometryOf(kernelName: string, inputShape: Shape4, filterShape: Shape4, a: ConvGradAttrs, depthwise: boolean): ConvGeometry {
+  if (a.dataFormat === 'NCHW') throw new Error(`${kernelName} (tfvision wasm kernel): dataFormat NCHW is not supported, use NHWC`);
+  const strides = pair(a.strides);
+  const dilations = pair(a.dilations);
+  const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, dilations, a.pad, a.dimRoundingMode, depthwise, 'channelsLast');
+  return { strides, dilations, pad: padsFromConvInfo(info) };
+}
+
+/**
+ * Training kernels the wasm backend lacks (Conv2DBackpropFilter, both depthwise backprops),
+ * and Conv2DBackpropInput, which it has but runs ~10x slower than a forward convolution.
+ * All are rewritten as forward (depthwise) convolutions, which XNNPACK runs well.
+ */
+export function registerWasmTrainingKernels(): void {
+  replaceKernel(
+    tf.Conv2DBackpropFilter,
+    'wasm',
+    compositeKernel(({ x, dy }, attrs) => {
+      const a = attrs as unknown as ConvGradAttrs & { filterShape: Shape4 };
+      const g = geometryOf(tf.Conv2DBackpropFilter, x.shape as Shape4, a.filterShape, a, false);
+      return convFilterGrad(x as tf.Tensor4D, dy as tf.Tensor4D, a.filterShape, g);
+    }),
+  );
+  replaceKernel(
+    tf.Conv2DBackpropInput,
+    'wasm',
+    compositeKernel(({ dy, filter }, attrs) => {
+      const a = attrs as unknown as ConvGradAttrs & { inputShape: Shape4 };
+      const g = geometryOf(tf.Conv2DBackpropInput, a.inputShape, filter.shape as Shape4, a, false);
+      return convInputGrad(dy as tf.Tensor4D, filter as tf.Tensor4D, a.inputShape, g);
+    }),
+  );
+  replaceKernel(
+    tf.DepthwiseConv2dNativeBackpropFilter,
+    'wasm',
+    compositeKernel(({ x, dy }, attrs) => {
+      const a = attrs as unknown as ConvGradAttrs & { filterShape: Shape4 };
+      const g = geometryOf(tf.DepthwiseConv2dNativeBackpropFilter, x.shape as Shape4, a.filterShape, a, true);
+      return depthwiseFilterGrad(x as tf.Tensor4D, dy as tf.Tensor4D, a.filterShape, g);
+    }),
+  );
+  replaceKernel(
+    tf.DepthwiseConv2dNativeBackpropInput,
+    'wasm',
+    compositeKernel(({ dy, filter }, attrs) => {
+      const a = attrs as unknown as ConvGradAttrs & { inputShape: Shape4 };
+      const g = geometryOf(tf.DepthwiseConv2dNativeBackpropInput, a.inputShape, filter.shape as Shape4, a, true);
+      return depthwiseInputGrad(dy as tf.Tensor4D, filter as tf.Tensor4D, a.inputShape, g);
+    }),
+  );
+}
