@@ -205,6 +205,7 @@ describe('parseJsonBytes', () => {
       ' 42 ',
       '"\\ud83d\\ude00 ok \\/"',
       '{"__proto__": 1}',
+      '[1, "a", {"b": [2, -3.5]}, [], [0, [1]], null]',
     ];
     for (const s of samples) expect(parseJsonBytes(Buffer.from(s), 's')).toEqual(JSON.parse(s));
     const proto = parseJsonBytes(Buffer.from('{"__proto__": {"x": 1}}'), 's') as Record<string, unknown>;

@@ -16,8 +16,8 @@ import { SeededRandom } from '../synth/prng.js';
 
 const TRAIN2017 = { images: 118287, annotations: 860001, categories: 80 };
 
-type Reader = 'readCocoFile' | 'parseJsonBytes' | 'naive';
-const READERS: Reader[] = ['readCocoFile', 'parseJsonBytes', 'naive'];
+type Reader = 'readCocoFile' | 'parseJsonBytes' | 'JSON.parse';
+const READERS: Reader[] = ['readCocoFile', 'parseJsonBytes', 'JSON.parse'];
 
 interface ChildReport {
   reader: Reader;

@@ -57,6 +57,8 @@ function describeByte(b: number | undefined): string {
   return `byte 0x${b.toString(16).padStart(2, '0')}`;
 }
 
+// Bound once: under a vm context (jest) each global lookup is an interceptor call.
+const { imul } = Math;
 const KEY_CACHE_SIZE = 1024;
 const MAX_INTERNED_KEY = 32;
 
@@ -149,12 +151,43 @@ class BytesParser {
   private parseArray(depth: number): unknown[] {
     if (depth > MAX_DEPTH) this.fail(`nesting deeper than ${MAX_DEPTH} levels`);
     this.pos++; // [
-    const out: unknown[] = [];
     this.skipWhitespace();
-    if (this.bytes[this.pos] === CLOSE_BRACKET) {
+    const first = this.bytes[this.pos];
+    if (first === CLOSE_BRACKET) {
       this.pos++;
-      return out;
+      return [];
     }
+    if (first === MINUS || (first !== undefined && first >= ZERO && first <= NINE)) return this.parseNumberArray(depth);
+    return this.parseArrayItems([], depth);
+  }
+
+  /**
+   * Arrays of numbers (coordinates, boxes, RLE counts: most of a COCO file) are built at
+   * their own allocation site. V8 remembers per site the most general element kind it has
+   * seen; sharing one site with arrays of objects would make every coordinate a boxed heap
+   * number, 60% more memory for a train2017 file.
+   */
+  private parseNumberArray(depth: number): unknown[] {
+    const out: number[] = [];
+    for (;;) {
+      out.push(this.parseNumber());
+      this.skipWhitespace();
+      const c = this.bytes[this.pos];
+      if (c === COMMA) {
+        this.pos++;
+        this.skipWhitespace();
+        const n = this.bytes[this.pos];
+        if (n === MINUS || (n !== undefined && n >= ZERO && n <= NINE)) continue;
+        // A mixed array: carry on as a general one.
+        return this.parseArrayItems(out.slice() as unknown[], depth);
+      } else if (c === CLOSE_BRACKET) {
+        this.pos++;
+        return out;
+      } else this.failUnexpected("',' or ']'");
+    }
+  }
+
+  private parseArrayItems(out: unknown[], depth: number): unknown[] {
     for (;;) {
       out.push(this.parseValue(depth));
       this.skipWhitespace();
@@ -250,7 +283,7 @@ class BytesParser {
       const c = b[p];
       if (c === undefined || c === BACKSLASH || c >= 0x80 || c < 0x20 || p - start > MAX_INTERNED_KEY) return this.parseString();
       if (c === QUOTE) break;
-      hash = Math.imul(hash ^ c, 0x01000193);
+      hash = imul(hash ^ c, 0x01000193);
       p++;
     }
     const slot = (hash >>> 0) & (KEY_CACHE_SIZE - 1);
