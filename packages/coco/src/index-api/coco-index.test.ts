@@ -92,6 +92,21 @@ describe('CocoIndex lookups', () => {
     expect(index.catToImgs.get(2)).toEqual([1, 3]);
   });
 
+  it('rasterises an annotation at its image size (annToRle / annToMask)', () => {
+    const small = new CocoIndex({
+      images: [{ id: 1, width: 3, height: 2, file_name: 'a' }],
+      categories: [{ id: 1, name: 'x' }],
+      annotations: [
+        { ...ann(1, 1, 1, 2), segmentation: { size: [2, 3], counts: [1, 2, 3] } },
+        ann(2, 1, 1, 1),
+      ],
+    });
+    // Column-major runs: skip (0,0), set (1,0) and (0,1): row-major [0,1,0 / 1,0,0].
+    expect(Array.from(small.annToMask(small.loadAnns(1)[0]))).toEqual([0, 1, 0, 1, 0, 0]);
+    expect(small.annToRle(small.loadAnns(1)[0]).counts).toEqual(Uint32Array.from([1, 2, 3]));
+    expect(() => small.annToMask(small.loadAnns(2)[0])).toThrow('CocoIndex.annToRle: annotation 2 has no segmentation');
+  });
+
   it('names an unknown id', () => {
     expect(() => index.loadAnns([100, 5])).toThrow('CocoIndex.loadAnns: no annotation with id 5');
     expect(() => index.loadImgs(9)).toThrow('CocoIndex.loadImgs: no image with id 9');

@@ -1,3 +1,4 @@
+import { decodeRle, segmentationToRle, type RleMask } from '../mask/index.js';
 import type { CocoAnnotation, CocoCategory, CocoDataset, CocoImage } from '../types.js';
 
 /** Filters of getAnnIds; an absent or empty list means "no filter", as in pycocotools. */
@@ -123,6 +124,18 @@ export class CocoIndex {
 
   loadCats(ids: number | number[]): CocoCategory[] {
     return asList(ids).map((id) => lookup(this.cats, id, 'loadCats', 'category'));
+  }
+
+  /** pycocotools annToRLE: the annotation's segmentation as one RLE at its image's size. */
+  annToRle(ann: CocoAnnotation): RleMask {
+    const img = lookup(this.imgs, ann.image_id, 'annToRle', 'image');
+    if (ann.segmentation === undefined) throw new Error(`CocoIndex.annToRle: annotation ${ann.id} has no segmentation`);
+    return segmentationToRle(ann.segmentation, img.height, img.width, `annotation ${ann.id} segmentation`);
+  }
+
+  /** pycocotools annToMask: a row-major height*width array of 0/1. */
+  annToMask(ann: CocoAnnotation): Uint8Array {
+    return decodeRle(this.annToRle(ann));
   }
 }
 
