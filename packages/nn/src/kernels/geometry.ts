@@ -39,7 +39,8 @@ export function padOrCrop(x: tf.Tensor4D, pad: Pads2d): tf.Tensor4D {
  */
 export function insertZeros(x: tf.Tensor4D, strides: [number, number]): tf.Tensor4D {
   const [sh, sw] = strides;
-  let [n, h, w, c] = x.shape;
+  const [n, , w, c] = x.shape;
+  let h = x.shape[1];
   let y = x;
   if (sh > 1) {
     y = tf.reshape(tf.pad(tf.reshape(y, [n * h, 1, w * c]), [[0, 0], [0, sh - 1], [0, 0]]), [n, h * sh, w, c]);
