@@ -78,6 +78,10 @@ describe('CocoDetectionDataset on the synthetic set', () => {
     expect(Array.from(s.labels)).toEqual(anns.map((a) => a.category_id - 1));
     expect(s.crowdBoxes).toHaveLength(0);
     expect(s.masks).toBeUndefined();
+    const f = await new CocoDetectionDataset(synth.dataset, { imageDir: synth.imageDir, imageDtype: 'float32' }).get(0);
+    expect(f.image.data).toBeInstanceOf(Float32Array);
+    const u = await ds.get(0);
+    expect(Array.from(f.image.data.subarray(0, 30))).toEqual(Array.from(u.image.data.subarray(0, 30)));
   });
 
   it('names a missing or wrong-sized image', async () => {

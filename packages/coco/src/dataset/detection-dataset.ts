@@ -22,6 +22,8 @@ export interface DetectionDatasetOptions {
   skipEmptyImages?: boolean;
   /** See DecodeImageOptions.applyExifOrientation. */
   applyExifOrientation?: boolean;
+  /** 'uint8' (default; what resizeShortestEdge takes) or 'float32' (0..255 as floats). */
+  imageDtype?: 'uint8' | 'float32';
 }
 
 /** Counts found when the dataset was opened, so silent filtering is never silent. */
@@ -85,7 +87,7 @@ export class CocoDetectionDataset {
   async get(i: number): Promise<DetectionSample> {
     const info = this.imageInfo(i);
     const path = join(this.options.imageDir, info.file_name);
-    const image = await decodeImage(path, { applyExifOrientation: this.options.applyExifOrientation });
+    const image = await decodeImage(path, { applyExifOrientation: this.options.applyExifOrientation, dtype: this.options.imageDtype });
     if (image.width !== info.width || image.height !== info.height) {
       throw new Error(`${path}: image is ${image.width}x${image.height} but the annotations (image id ${info.id}) say ${info.width}x${info.height}`);
     }
