@@ -60,6 +60,10 @@ maybe('CocoIndex matches pycocotools', () => {
     expect(ours).toEqual(ref.answers);
     // The filters must exercise something: most answers are non-empty.
     expect(ours.filter((a) => a.length > 0).length).toBeGreaterThan(queries.length / 2);
-    for (const ann of dataset.annotations) expect([ann.id, index.annToMask(ann).reduce((s, v) => s + v, 0)]).toEqual([ann.id, ref.maskAreas[String(ann.id)]]);
+    for (const ann of dataset.annotations) {
+      expect([ann.id, index.annToMask(ann).reduce((s, v) => s + v, 0)]).toEqual([ann.id, ref.maskAreas[String(ann.id)]]);
+      // The synthetic generator's areas are pycocotools' mask areas.
+      expect([ann.id, ann.area]).toEqual([ann.id, ref.maskAreas[String(ann.id)]]);
+    }
   });
 });
