@@ -10,14 +10,14 @@ import { spawnSync } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parseJsonBytes } from '../json/parse-json-bytes.js';
+import { parseJsonBytes, parseJsonFile } from '../json/parse-json-bytes.js';
 import { readCocoFile } from '../read.js';
 import { SeededRandom } from '../synth/prng.js';
 
 const TRAIN2017 = { images: 118287, annotations: 860001, categories: 80 };
 
-type Reader = 'readCocoFile' | 'parseJsonBytes' | 'JSON.parse';
-const READERS: Reader[] = ['readCocoFile', 'parseJsonBytes', 'JSON.parse'];
+type Reader = 'readCocoFile' | 'parseJsonFile' | 'parseJsonBytes' | 'JSON.parse';
+const READERS: Reader[] = ['readCocoFile', 'parseJsonFile', 'parseJsonBytes', 'JSON.parse'];
 
 interface ChildReport {
   reader: Reader;
@@ -82,6 +82,7 @@ async function child(reader: Reader, path: string): Promise<void> {
   const t0 = process.hrtime.bigint();
   let annotations: number;
   if (reader === 'readCocoFile') annotations = (await readCocoFile(path)).annotations.length;
+  else if (reader === 'parseJsonFile') annotations = (parseJsonFile(path) as { annotations: unknown[] }).annotations.length;
   else if (reader === 'parseJsonBytes') annotations = (parseJsonBytes(readFileSync(path), path) as { annotations: unknown[] }).annotations.length;
   else annotations = (JSON.parse(readFileSync(path).toString('utf8')) as { annotations: unknown[] }).annotations.length;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
