@@ -1,6 +1,6 @@
 export * from './types.js';
 export { JsonSyntaxError, type JsonLocation } from './json/json-syntax-error.js';
-export { parseJsonBytes } from './json/parse-json-bytes.js';
+export { JSON_MAX_TOKEN_BYTES, JSON_WINDOW_BYTES, parseJsonBytes, parseJsonFile } from './json/parse-json-bytes.js';
 export { parseJson, readJsonFile } from './json/read-json.js';
 export { CocoValidationError, type CocoProblem } from './validate/problems.js';
 export { validateCocoDataset } from './validate/validate-dataset.js';
