@@ -1,4 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { installWasmThreadsShim, unrefWasmWorkers, wantedWasmThreads } from './kernels/wasm-threads.js';
+import { registerTfvisionKernels } from './kernels/register.js';
 
 /** Backends in the order `initBackend` tries them. */
 export const BACKEND_ORDER = ['tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -65,9 +67,27 @@ const attempts: Record<BackendName, Attempt> = {
     return 'webgpu (Dawn)';
   },
   async wasm() {
-    await import('@tensorflow/tfjs-backend-wasm');
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const threads = wantedWasmThreads();
+    // Thread settings only apply while the backend initialises (once per process).
+    if (threads > 1 && !tf.engine().registry.wasm) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+      wasm.setThreadsCount(threads);
+      const shim = installWasmThreadsShim(threads);
+      let threaded = false;
+      try {
+        threaded = await tf.setBackend('wasm');
+      } finally {
+        shim.restore();
+      }
+      if (threaded) {
+        unrefWasmWorkers();
+        return `@tensorflow/tfjs-backend-wasm, ${wasm.getThreadsCount()} threads`;
+      }
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+    }
     if (!(await tf.setBackend('wasm'))) throw new Error('tfjs wasm backend failed to initialise');
-    return '@tensorflow/tfjs-backend-wasm';
+    return `@tensorflow/tfjs-backend-wasm, ${wasm.getThreadsCount()} thread${wasm.getThreadsCount() === 1 ? '' : 's'}`;
   },
   async cpu() {
     await import('@tensorflow/tfjs-backend-cpu');
@@ -104,6 +124,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     try {
       const provider = await attempts[name]();
       current = { name, provider, skipped };
+      registerTfvisionKernels();
       for (const hook of onReady) hook(name);
       if (options.report !== false) {
         process.stderr.write(`tfvision: backend ${name} (${provider})\n`);

@@ -1,0 +1,116 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Worker as NodeWorker } from 'node:worker_threads';
+
+/**
+ * Multi-threaded tfjs-backend-wasm under Node.
+ *
+ * tfjs 4.22 ships a threaded SIMD build but disables it in Node (flag
+ * WASM_HAS_MULTITHREAD_SUPPORT is false when IS_NODE, tfjs issue #3830) because its loader
+ * hands Emscripten's pthread workers `blob:` URLs, which Node's worker_threads cannot start,
+ * and its XNNPACK thread pool is sized from os.cpus().length / 2 (one thread on a 2-core
+ * machine) regardless of setThreadsCount. While the backend initialises this shim:
+ *  - records the text of the two Blobs the loader makes (worker bootstrap, module factory) and
+ *    writes them to files, returning file paths from URL.createObjectURL;
+ *  - gives the factory file the module-scope names the bundled factory refers to;
+ *  - makes `Worker` a worker_threads Worker that turns a posted Blob into that file's path;
+ *  - reports 2x the wanted thread count as logical cores;
+ *  - lets `unrefWasmWorkers` detach the pool from the event loop afterwards.
+ * Everything is restored afterwards except the Worker class (pool threads may start later).
+ */
+export interface WasmThreadsShim {
+  /** Restores Blob, URL.createObjectURL and os.cpus. */
+  restore(): void;
+}
+
+class RecordingBlob extends Blob {
+  readonly sourceText: string;
+  constructor(...args: ConstructorParameters<typeof Blob>) {
+    super(...args);
+    this.sourceText = (args[0] ?? []).map((p) => (typeof p === 'string' ? p : '')).join('');
+  }
+}
+
+// The bundled factory (tf-backend-wasm.node.js) refers to these module-scope names.
+const FACTORY_PRELUDE =
+  "var require$$0=require('fs'),require$$1=require('path'),require$$3=require('perf_hooks'),require$$4=require('os');var commonjsGlobal=globalThis;";
+
+let directory: string | undefined;
+const files = new Map<string, string>();
+
+function fileFor(blob: RecordingBlob): string {
+  const known = files.get(blob.sourceText);
+  if (known) return known;
+  if (!directory) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'tfvision-wasm-'));
+    directory = dir;
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  const file = path.join(directory, `part${files.size}.cjs`);
+  const isFactory = blob.sourceText.startsWith('var WasmBackendModuleThreadedSimd');
+  const prelude = isFactory ? `${FACTORY_PRELUDE}var __filename=${JSON.stringify(file)},__dirname=${JSON.stringify(directory)},_scriptDir=__filename;\n` : '';
+  writeFileSync(file, prelude + blob.sourceText);
+  files.set(blob.sourceText, file);
+  return file;
+}
+
+const workers = new Set<NodeWorker>();
+
+class FileWorker extends NodeWorker {
+  constructor(...args: ConstructorParameters<typeof NodeWorker>) {
+    super(...args);
+    workers.add(this);
+    this.once('exit', () => workers.delete(this));
+  }
+
+  override postMessage(message: unknown, transfer?: readonly (ArrayBuffer | import('node:worker_threads').MessagePort)[]): void {
+    const m = message as { urlOrBlob?: unknown } | null;
+    if (m && m.urlOrBlob instanceof RecordingBlob) message = { ...m, urlOrBlob: fileFor(m.urlOrBlob) };
+    super.postMessage(message, transfer as never);
+  }
+}
+
+export function installWasmThreadsShim(threads: number): WasmThreadsShim {
+  const g = globalThis as unknown as { Blob: typeof Blob };
+  const originalBlob = g.Blob;
+  const originalCreate = URL.createObjectURL.bind(URL);
+  const originalCpus = os.cpus;
+  g.Blob = RecordingBlob;
+  URL.createObjectURL = (obj: Blob) => (obj instanceof RecordingBlob ? fileFor(obj) : originalCreate(obj));
+  // Emscripten assigns the global Worker itself; the accessor keeps ours in place.
+  Object.defineProperty(globalThis, 'Worker', { get: () => FileWorker, set: () => undefined, configurable: true });
+  const cpu = originalCpus()[0];
+  (os as { cpus: () => os.CpuInfo[] }).cpus = () => Array.from({ length: 2 * threads }, () => cpu);
+  return {
+    restore() {
+      g.Blob = originalBlob;
+      URL.createObjectURL = originalCreate;
+      (os as { cpus: () => os.CpuInfo[] }).cpus = originalCpus;
+    },
+  };
+}
+
+/**
+ * Emscripten refs a worker while its thread runs, and XNNPACK's pool threads run (idle on a
+ * futex) for the life of the process, which would then never exit. Called after the backend
+ * has started its pool; the threads keep working, they just do not hold the process open.
+ */
+export function unrefWasmWorkers(): void {
+  for (const w of workers) w.unref();
+}
+
+/**
+ * Threads wanted for wasm: TFVISION_WASM_THREADS if set (1 = the single-threaded build),
+ * otherwise every core, except under jest, whose sandboxed globals the shim should not patch.
+ */
+export function wantedWasmThreads(): number {
+  const raw = process.env.TFVISION_WASM_THREADS;
+  if (raw !== undefined && raw !== '') {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`TFVISION_WASM_THREADS: expected a positive integer, got "${raw}"`);
+    return n;
+  }
+  if (process.env.JEST_WORKER_ID !== undefined) return 1;
+  return Math.max(1, os.cpus().length);
+}
