@@ -1,0 +1,143 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '@tfvision/nn';
+import { UsageError } from '../command.js';
+import { numberFlag, parseArgs, stringFlag } from '../args.js';
+
+export const MODEL_BENCH_HELP = `Usage: tfvision model bench NAME [--batch B] [--mode infer|train] [--size 224]
+                            [--backend X] [--iters N] [--warmup N] [--json]
+
+Times a registered backbone on random input. infer: one forward pass; train: forward,
+softmax cross-entropy loss, backward and an SGD step (BatchNorm in training mode).
+Reports the median over N timed iterations (default 5) after warm-up ones (default 1).
+--json prints {"name","backend","batch","mode","imagesPerSecond"} (plus size, iters,
+medianMs, threads).`;
+
+/** What bench needs of a model: a Module with a logits forward. */
+export interface BenchableModel {
+  forward(x: tf.Tensor4D): tf.Tensor;
+  trainableParameters(): tf.Variable[];
+  train(mode?: boolean): unknown;
+  dispose(): void;
+}
+
+export type BenchMode = 'infer' | 'train';
+
+export interface BenchOptions {
+  batch: number;
+  mode: BenchMode;
+  size: number;
+  iters: number;
+  warmup: number;
+}
+
+export interface BenchResult {
+  name: string;
+  backend: string;
+  batch: number;
+  mode: BenchMode;
+  imagesPerSecond: number;
+  size: number;
+  iters: number;
+  medianMs: number;
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+/**
+ * Times `model` and returns images per second. Each iteration ends by reading a value back,
+ * so asynchronous backends (webgpu) are timed to completion.
+ */
+export async function benchModel(name: string, model: BenchableModel, o: BenchOptions): Promise<BenchResult> {
+  const x = tf.randomNormal([o.batch, o.size, o.size, 3]) as tf.Tensor4D;
+  const optimizer = tf.train.sgd(0.01);
+  let labels: tf.Tensor2D | undefined;
+  const step = async (): Promise<void> => {
+    if (o.mode === 'infer') {
+      const y = tf.tidy(() => model.forward(x));
+      await y.data();
+      y.dispose();
+      return;
+    }
+    // minimize runs in its own tidy and hands back only the cost.
+    const cost = optimizer.minimize(
+      () => {
+        const logits = model.forward(x) as tf.Tensor2D;
+        const classes = logits.shape[1];
+        labels ??= tf.keep(tf.oneHot(tf.tensor1d(Array.from({ length: o.batch }, (_, i) => i % classes), 'int32'), classes).toFloat() as tf.Tensor2D);
+        return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+      },
+      true,
+      model.trainableParameters(),
+    );
+    await cost?.data();
+    cost?.dispose();
+  };
+  model.train(o.mode === 'train');
+  try {
+    for (let i = 0; i < o.warmup; i++) await step();
+    const times: number[] = [];
+    for (let i = 0; i < o.iters; i++) {
+      const t0 = performance.now();
+      await step();
+      times.push(performance.now() - t0);
+    }
+    const medianMs = median(times);
+    return { name, backend: tf.getBackend(), batch: o.batch, mode: o.mode, imagesPerSecond: (o.batch * 1000) / medianMs, size: o.size, iters: o.iters, medianMs };
+  } finally {
+    x.dispose();
+    labels?.dispose();
+    optimizer.dispose();
+  }
+}
+
+interface BackboneRegistry {
+  createBackbone(name: string, options?: Record<string, unknown>): BenchableModel;
+}
+
+async function loadRegistry(): Promise<BackboneRegistry> {
+  const mod = (await import('@tfvision/backbones')) as Partial<BackboneRegistry>;
+  if (typeof mod.createBackbone !== 'function') throw new Error('@tfvision/backbones has no createBackbone in this build');
+  return mod as BackboneRegistry;
+}
+
+function positiveInt(value: number, flag: string): number {
+  if (!Number.isInteger(value) || value < 1) throw new UsageError(`model bench: --${flag} must be a positive integer, got ${value}`);
+  return value;
+}
+
+/** `tfvision model bench ...`; returns the exit code. */
+export async function runModelBench(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, { values: ['batch', 'mode', 'size', 'backend', 'iters', 'warmup'], booleans: ['json'] }, 'model bench');
+  const [name, ...extra] = args.positional;
+  if (!name) throw new UsageError('model bench: NAME is required (see `tfvision model list`)');
+  if (extra.length) throw new UsageError(`model bench: unexpected argument "${extra[0]}"`);
+  const mode = stringFlag(args, 'mode') ?? 'infer';
+  if (mode !== 'infer' && mode !== 'train') throw new UsageError(`model bench: --mode must be infer or train, got "${mode}"`);
+  const options: BenchOptions = {
+    batch: positiveInt(numberFlag(args, 'batch', 'model bench', 1), 'batch'),
+    mode,
+    size: positiveInt(numberFlag(args, 'size', 'model bench', 224), 'size'),
+    iters: positiveInt(numberFlag(args, 'iters', 'model bench', 5), 'iters'),
+    warmup: Math.max(0, Math.floor(numberFlag(args, 'warmup', 'model bench', 1))),
+  };
+  const choice = await initBackend({ backend: stringFlag(args, 'backend'), report: !args.flags.has('json') });
+  const registry = await loadRegistry();
+  const model = registry.createBackbone(name);
+  try {
+    const result = await benchModel(name, model, options);
+    if (args.flags.has('json')) {
+      process.stdout.write(`${JSON.stringify({ ...result, provider: choice.provider })}\n`);
+    } else {
+      process.stdout.write(
+        `${name} ${result.backend} ${mode} batch ${options.batch} @${options.size}: ${result.imagesPerSecond.toFixed(2)} images/s (median ${result.medianMs.toFixed(0)} ms of ${options.iters} after ${options.warmup} warm-up)\n`,
+      );
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
+}
