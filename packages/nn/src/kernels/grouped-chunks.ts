@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { splitBatch } from './batch-slice.js';
 
 /**
  * Grouped convolution runs as S dense convolutions on "chunks" of gs consecutive groups each
@@ -36,7 +37,7 @@ export function chunkFilters(filter: tf.Tensor4D, groups: number, groupsPerChunk
     const blocks = tf.mul(tf.reshape(byChunk, [chunks * taps, groupsPerChunk, cg, 1, og]), eye); // [S*K, gs, Cg, gs, Og]
     dense = tf.reshape(blocks, [chunks, kh, kw, groupsPerChunk * cg, groupsPerChunk * og]);
   }
-  return tf.unstack(dense, 0) as tf.Tensor4D[];
+  return splitBatch(dense as tf.Tensor5D, chunks).map((f) => tf.reshape(f, f.shape.slice(1) as [number, number, number, number]));
 }
 
 /** Inverse of chunkFilters for gradients: keeps the diagonal blocks of [S][kh, kw, gs*Cg, gs*Og]. */

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { splitBatch } from './batch-slice.js';
 import { compositeKernel } from './composite.js';
 import { convFilterGrad, convInputGrad } from './dense-grads.js';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
@@ -47,7 +48,7 @@ function forward(policy: GroupedConvPolicy) {
     const f4 = filter as tf.Tensor4D;
     const { cg, gs, chunks } = plan(f4.shape, g.groups, policy);
     if (cg === 1) return tf.depthwiseConv2d<tf.Tensor4D>(x4, asDepthwiseFilter(f4, x4.shape[3]), g.strides, tfPad(g.pad), 'NHWC', g.dilations);
-    const xs = chunks === 1 ? [x4] : (tf.split(toChunkMajor(x4, chunks), chunks, 0) as tf.Tensor4D[]);
+    const xs = splitBatch(toChunkMajor(x4, chunks), chunks);
     const fs = chunkFilters(f4, g.groups, gs);
     const ys = xs.map((xi, i) => tf.conv2d(xi, fs[i], g.strides, tfPad(g.pad), 'NHWC', g.dilations));
     return fromChunkMajor(ys.length === 1 ? ys[0] : (tf.concat(ys, 0) as tf.Tensor4D), chunks);
@@ -62,7 +63,7 @@ function backpropInput(policy: GroupedConvPolicy) {
     const f4 = filter as tf.Tensor4D;
     const { cg, gs, chunks } = plan(f4.shape, g.groups, policy);
     if (cg === 1) return depthwiseInputGrad(dy4, asDepthwiseFilter(f4, inputShape[3]), inputShape, g);
-    const dys = chunks === 1 ? [dy4] : (tf.split(toChunkMajor(dy4, chunks), chunks, 0) as tf.Tensor4D[]);
+    const dys = splitBatch(toChunkMajor(dy4, chunks), chunks);
     const fs = chunkFilters(f4, g.groups, gs);
     const chunkShape: [number, number, number, number] = [inputShape[0], inputShape[1], inputShape[2], gs * cg];
     const dxs = dys.map((d, i) => convInputGrad(d, fs[i], chunkShape, g));
@@ -82,8 +83,8 @@ function backpropFilter(policy: GroupedConvPolicy) {
       const channels = x4.shape[3];
       return tf.reshape(depthwiseFilterGrad(x4, dy4, [kh, kw, channels, out / channels], g), filterShape);
     }
-    const xs = chunks === 1 ? [x4] : (tf.split(toChunkMajor(x4, chunks), chunks, 0) as tf.Tensor4D[]);
-    const dys = chunks === 1 ? [dy4] : (tf.split(toChunkMajor(dy4, chunks), chunks, 0) as tf.Tensor4D[]);
+    const xs = splitBatch(toChunkMajor(x4, chunks), chunks);
+    const dys = splitBatch(toChunkMajor(dy4, chunks), chunks);
     const chunkFilterShape: [number, number, number, number] = [kh, kw, gs * cg, (gs * out) / g.groups];
     const grads = xs.map((xi, i) => convFilterGrad(xi, dys[i], chunkFilterShape, g));
     return unchunkFilterGrads(grads, g.groups, gs);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGroupedConvGradient, registerGroupedConvKernels, type GroupedConvPolicy } from './grouped-conv2d.js';
 import { registerWasmTrainingKernels } from './wasm-training.js';
+import { registerBatchSliceKernel } from './batch-slice.js';
 
 /**
  * Per-backend grouped-convolution policy. wasm: XNNPACK dense convolutions are fast and
@@ -28,6 +29,7 @@ export function registerTfvisionKernels(): void {
     registered = true;
     for (const [backend, policy] of Object.entries(GROUPED_CONV_POLICIES)) registerGroupedConvKernels(backend, policy);
     registerGroupedConvGradient();
+    registerBatchSliceKernel();
   }
   // Only once tfjs-backend-wasm has registered its own kernels: registering ours first would
   // have its import silently put its slow Conv2DBackpropInput back.

@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// `npm run bench`: tfvision backbone throughput per backend, PyTorch's on the same machine and
+// thread count, and the grouped-convolution micro-benchmark of issue #6. See README.md.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const DEFAULT_MODELS = ['resnet50d', 'resnext50_32x4d', 'seresnet50', 'skresnet50', 'resnest50d', 'efficientnet_b0'];
+const HELP = `Usage: npm run bench -- [--models a,b] [--iters N] [--backends wasm,cpu] [--cpu-models]
+                        [--threads N] [--no-torch] [--micro-only] [--json]
+  --models      backbones to time (default: ${DEFAULT_MODELS.join(',')})
+  --iters       timed iterations per figure, after one warm-up (default 3); figures are medians
+  --backends    tfjs backends to try (default: tensorflow,webgpu,wasm,cpu; unavailable ones are reported and skipped)
+  --cpu-models  also time whole models on the JS cpu backend (minutes per model; off by default)
+  --threads     threads for wasm and PyTorch (default: all cores)
+  --no-torch    skip the PyTorch reference
+  --micro-only  only the grouped-convolution micro-benchmark
+  --json        print all records as JSON lines instead of tables`;
+
+function parse(argv) {
+  const o = { models: DEFAULT_MODELS, iters: 3, backends: ['tensorflow', 'webgpu', 'wasm', 'cpu'], cpuModels: false, threads: os.cpus().length, torch: true, microOnly: false, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`bench: ${a} needs a value`);
+      return v;
+    };
+    if (a === '--help' || a === '-h') {
+      console.log(HELP);
+      process.exit(0);
+    } else if (a === '--models') o.models = value().split(',').filter(Boolean);
+    else if (a === '--iters') o.iters = Number(value());
+    else if (a === '--backends') o.backends = value().split(',').filter(Boolean);
+    else if (a === '--threads') o.threads = Number(value());
+    else if (a === '--cpu-models') o.cpuModels = true;
+    else if (a === '--no-torch') o.torch = false;
+    else if (a === '--micro-only') o.microOnly = true;
+    else if (a === '--json') o.json = true;
+    else throw new Error(`bench: unknown option ${a}\n${HELP}`);
+  }
+  if (!Number.isInteger(o.iters) || o.iters < 1) throw new Error(`bench: --iters must be a positive integer, got ${o.iters}`);
+  if (!Number.isInteger(o.threads) || o.threads < 1) throw new Error(`bench: --threads must be a positive integer, got ${o.threads}`);
+  return o;
+}
+
+function runLines(cmd, args, env) {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('close', (code) => {
+      const records = out
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l));
+      resolve({ code, records, stderr: err.trim() });
+    });
+  });
+}
+
+function table(header, rows) {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+const fmt = (v) => (v === undefined ? '—' : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+
+async function main() {
+  const o = parse(process.argv.slice(2));
+  const started = new Date();
+  const records = [];
+  const notes = [];
+  for (const backend of o.backends) {
+    const parts = o.microOnly ? 'micro' : backend === 'cpu' && !o.cpuModels ? 'micro' : 'micro,models';
+    const args = [path.join(here, 'measure.js'), '--backend', backend, '--iters', String(o.iters), '--parts', parts, '--models', o.models.join(',')];
+    const r = await runLines(process.execPath, args, { TFVISION_WASM_THREADS: String(o.threads) });
+    if (!r.records.some((x) => x.kind === 'backend')) {
+      const why = r.records.find((x) => x.kind === 'unavailable')?.message ?? (r.stderr.split('\n')[0] || `exit code ${r.code}`);
+      notes.push(`${backend}: skipped, ${why}`);
+      continue;
+    }
+    records.push(...r.records);
+    if (r.code !== 0) notes.push(`${backend}: measurement process exited with ${r.code}: ${r.stderr.split('\n').slice(-1)[0]}`);
+    if (backend === 'cpu' && !o.cpuModels && !o.microOnly) notes.push('cpu: whole models skipped (the JS cpu backend needs minutes per model; --cpu-models runs them)');
+  }
+  const torch = [];
+  if (o.torch && !o.microOnly) {
+    const python = '/usr/bin/python3';
+    const hasTorch = existsSync(python) && spawnSync(python, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0;
+    if (hasTorch) {
+      const r = await runLines(python, [path.join(here, 'torch_bench.py'), '--models', o.models.join(','), '--iters', String(o.iters), '--threads', String(o.threads)]);
+      torch.push(...r.records);
+      if (r.code !== 0) notes.push(`PyTorch: exited with ${r.code}: ${r.stderr.split('\n').slice(-1)[0]}`);
+    } else notes.push('PyTorch: /usr/bin/python3 with torch and torchvision not found, reference skipped');
+  }
+  if (o.json) {
+    for (const r of records) console.log(JSON.stringify(r));
+    for (const r of torch) console.log(JSON.stringify({ kind: 'torch', ...r }));
+    for (const n of notes) console.log(JSON.stringify({ kind: 'note', message: n }));
+    return;
+  }
+  console.log(`tfvision bench — ${started.toISOString()} — ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, threads ${o.threads}, iters ${o.iters} (medians)`);
+  for (const b of records.filter((r) => r.kind === 'backend')) console.log(`backend ${b.backend}: ${b.provider}`);
+  const micro = records.filter((r) => r.kind === 'grouped-conv');
+  if (micro.length) {
+    console.log('\nGrouped convolution 8x28x28x256, 3x3, 32 groups (GFLOP/s; reference = split/conv/concat in the same process)');
+    console.log(table(['backend', 'reference', 'tfvision kernel', 'speedup', 'kernel fwd+bwd'], micro.map((m) => [m.backend, fmt(m.referenceGflops), fmt(m.kernelGflops), `${m.speedup.toFixed(2)}x`, fmt(m.kernelTrainGflops)])));
+  }
+  const models = records.filter((r) => r.kind === 'model');
+  if (models.length || torch.length) {
+    const get = (list, name, mode, batch, backend) => list.find((r) => r.name === name && r.mode === mode && r.batch === batch && (backend === undefined || r.backend === backend))?.imagesPerSecond;
+    const backends = [...new Set(models.map((m) => m.backend))];
+    const rows = [];
+    for (const name of o.models) {
+      const pt = [get(torch, name, 'infer', 1), get(torch, name, 'infer', 8), get(torch, name, 'train', 8)];
+      for (const b of backends) {
+        const tj = [get(models, name, 'infer', 1, b), get(models, name, 'infer', 8, b), get(models, name, 'train', 8, b)];
+        const ratio = (i) => (tj[i] && pt[i] ? `${(pt[i] / tj[i]).toFixed(2)}x` : '—');
+        rows.push([name, b, ...tj.map(fmt), ...pt.map(fmt), ratio(0), ratio(1), ratio(2)]);
+      }
+      if (!backends.length) rows.push([name, '—', '—', '—', '—', ...pt.map(fmt), '—', '—', '—']);
+    }
+    console.log('\nImages/s at 224x224 (ratio = PyTorch / tfvision, lower is better for tfvision)');
+    console.log(table(['model', 'backend', 'infer b1', 'infer b8', 'train b8', 'torch infer b1', 'torch infer b8', 'torch train b8', 'ratio b1', 'ratio b8', 'ratio train'], rows));
+  }
+  const errors = records.filter((r) => r.kind === 'error');
+  for (const e of errors) notes.push(`${e.backend}${e.name ? ` ${e.name}` : ''}${e.mode ? ` ${e.mode} b${e.batch}` : ''}: ${e.message}`);
+  for (const t of torch.filter((r) => r.error)) notes.push(`PyTorch ${t.name}: ${t.error}`);
+  if (torch[0]?.torch) notes.push(`PyTorch ${torch[0].torch}, ${torch[0].threads} threads; models not in torchvision are built in torch_bench.py as equivalents of timm's`);
+  if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
+}
+
+main().catch((err) => {
+  console.error(err.message);
+  process.exit(1);
+});
