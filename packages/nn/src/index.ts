@@ -21,3 +21,6 @@ export * from './state/torch-layout.js';
 export * from './state/tf-convert.js';
 export * from './state/load-state-dict.js';
 export * from './state/save-state-dict.js';
+export { registerTfvisionKernels, GROUPED_CONV_POLICIES } from './kernels/register.js';
+export { GroupedConv2D, GroupedConv2DBackpropInput, GroupedConv2DBackpropFilter, registerGroupedConvKernels, type GroupedConv2DAttrs, type GroupedConvPolicy } from './kernels/grouped-conv2d.js';
+export { wantedWasmThreads } from './kernels/wasm-threads.js';
