@@ -1,1 +1,2 @@
-export {};
+export * from './backbone.js';
+export * from './registry.js';
