@@ -91,10 +91,13 @@ function backpropFilter(policy: GroupedConvPolicy) {
   });
 }
 
-/** Registers the three grouped kernels for one backend with the given chunking policy. */
-export function registerGroupedConvKernels(backendName: string, policy: GroupedConvPolicy): void {
+/**
+ * Registers the three grouped kernels for one backend with the given chunking policy; a
+ * backend-specific forward (the WGSL shader on webgpu) replaces the composite one.
+ */
+export function registerGroupedConvKernels(backendName: string, policy: GroupedConvPolicy, nativeForward?: tf.KernelFunc): void {
   const kernels: [string, tf.KernelFunc][] = [
-    [GroupedConv2D, forward(policy)],
+    [GroupedConv2D, nativeForward ?? forward(policy)],
     [GroupedConv2DBackpropInput, backpropInput(policy)],
     [GroupedConv2DBackpropFilter, backpropFilter(policy)],
   ];

@@ -2,11 +2,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { registerGroupedConvGradient, registerGroupedConvKernels, type GroupedConvPolicy } from './grouped-conv2d.js';
 import { registerWasmTrainingKernels } from './wasm-training.js';
 import { registerBatchSliceKernel } from './batch-slice.js';
+import { webgpuGroupedConvForward } from './webgpu-grouped-conv.js';
 
 /**
  * Per-backend grouped-convolution policy. wasm: XNNPACK dense convolutions are fast and
  * small-channel ones are not, so groups are merged into 16-channel block-diagonal chunks.
- * cpu, tensorflow, webgpu: one chunk per group (the arithmetic is the cost there).
+ * cpu, tensorflow: one chunk per group (the arithmetic is the cost there). webgpu: its forward
+ * is a WGSL shader (webgpu-grouped-conv.ts); the policy applies to its gradients.
  */
 export const GROUPED_CONV_POLICIES: Record<string, GroupedConvPolicy> = {
   wasm: { minChunkChannels: 16 },
@@ -27,7 +29,9 @@ let wasmRegistered = false;
 export function registerTfvisionKernels(): void {
   if (!registered) {
     registered = true;
-    for (const [backend, policy] of Object.entries(GROUPED_CONV_POLICIES)) registerGroupedConvKernels(backend, policy);
+    for (const [backend, policy] of Object.entries(GROUPED_CONV_POLICIES)) {
+      registerGroupedConvKernels(backend, policy, backend === 'webgpu' ? webgpuGroupedConvForward : undefined);
+    }
     registerGroupedConvGradient();
     registerBatchSliceKernel();
   }
