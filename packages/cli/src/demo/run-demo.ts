@@ -58,10 +58,10 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const loss = tf.tidy(() => {
       const x = tf.tensor4d(xb, [batch, o.size, o.size, 3]);
       const y = tf.oneHot(tf.tensor1d(yb, 'int32'), crops.classNames.length);
-      return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, true, model.trainableParameters());
+      return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, true, model.trainableParameters()) as tf.Scalar;
     });
-    const value = (await loss!.data())[0];
-    loss!.dispose();
+    const value = (await loss.data())[0];
+    loss.dispose();
     losses.push(value);
     const rate = ((step + 1) * batch) / ((Date.now() - started) / 1000);
     o.log(`step ${String(step + 1).padStart(3)}/${o.steps}  loss ${value.toFixed(4)}  ${rate.toFixed(1)} img/s`);
