@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adjointPads, insertZeros, isZeroPad, padOrCrop, tfPad, type ConvGeometry } from './geometry.js';
+import { adjointPads, flipTaps, insertZeros, isZeroPad, padOrCrop, tfPad, type ConvGeometry } from './geometry.js';
 
 /**
  * Input gradient of a dense convolution as a forward convolution: zero-insert dy by the
@@ -9,10 +9,17 @@ import { adjointPads, insertZeros, isZeroPad, padOrCrop, tfPad, type ConvGeometr
  * tfjs' own gradient refuses.
  */
 export function convInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: [number, number, number, number], g: ConvGeometry): tf.Tensor4D {
-  const [, inH, inW] = inputShape;
-  const [kh, kw] = filter.shape;
+  const [n, inH, inW, inC] = inputShape;
+  const [kh, kw, , outC] = filter.shape;
   const pads = adjointPads(inH, inW, dy.shape[1], dy.shape[2], [kh, kw], g);
-  const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D;
+  if (kh === 1 && kw === 1) {
+    // A 1x1 convolution is a matmul; its adjoint is the matmul with the weight transposed,
+    // spread back by the stride.
+    const [, oh, ow] = dy.shape;
+    const cols = tf.reshape(tf.matMul(tf.reshape(dy, [n * oh * ow, outC]), tf.transpose(tf.reshape(filter, [inC, outC]))), [n, oh, ow, inC]) as tf.Tensor4D;
+    return padOrCrop(insertZeros(cols, g.strides), pads);
+  }
+  const flipped = flipTaps(tf.reshape(tf.transpose(tf.reshape(filter, [kh * kw, inC, outC]), [0, 2, 1]), [kh, kw, outC, inC]) as tf.Tensor4D);
   const spread = insertZeros(dy, g.strides);
   const nonNegative = pads.every(([a, b]) => a >= 0 && b >= 0);
   const input = nonNegative ? spread : padOrCrop(spread, pads);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adjointPads, insertZeros, isZeroPad, padOrCrop, tfPad, type ConvGeometry } from './geometry.js';
+import { adjointPads, flipTaps, insertZeros, isZeroPad, padOrCrop, tfPad, type ConvGeometry } from './geometry.js';
 
 /**
  * Input gradient of a depthwise convolution (filter [kh, kw, C, M]) as a forward depthwise
@@ -11,7 +11,7 @@ export function depthwiseInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, inputSh
   const [n, inH, inW, channels] = inputShape;
   const [kh, kw, , multiplier] = filter.shape;
   const pads = adjointPads(inH, inW, dy.shape[1], dy.shape[2], [kh, kw], g);
-  const flipped = tf.reshape(tf.reverse(filter, [0, 1]), [kh, kw, channels * multiplier, 1]) as tf.Tensor4D;
+  const flipped = tf.reshape(flipTaps(filter), [kh, kw, channels * multiplier, 1]) as tf.Tensor4D;
   const spread = insertZeros(dy, g.strides);
   const nonNegative = pads.every(([a, b]) => a >= 0 && b >= 0);
   const input = nonNegative ? spread : padOrCrop(spread, pads);

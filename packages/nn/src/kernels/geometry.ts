@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { splitBatch } from './batch-slice.js';
 
 /** [[top, bottom], [left, right]]; entries may be negative (a crop) in intermediate steps. */
 export type Pads2d = [[number, number], [number, number]];
@@ -70,4 +71,17 @@ export function adjointPads(inH: number, inW: number, outH: number, outW: number
 /** Explicit pads from the pad attribute of tfjs' own conv kernels ('same', 'valid', number, explicit). */
 export function padsFromConvInfo(info: tf.backend_util.Conv2DInfo): Pads2d {
   return [[info.padInfo.top, info.padInfo.bottom], [info.padInfo.left, info.padInfo.right]];
+}
+
+/**
+ * Reverses the kh*kw taps of a filter [kh, kw, ...rest] (a 180-degree spatial rotation: tap
+ * (i, j) has flat index i*kw + j and goes to K-1 minus it). Done as contiguous slices joined in
+ * reverse order, because tfjs-backend-wasm's Reverse took ~130 ms on a 2048x1024 filter.
+ */
+export function flipTaps(filter: tf.Tensor4D): tf.Tensor4D {
+  const [kh, kw, a, b] = filter.shape;
+  const taps = kh * kw;
+  if (taps === 1) return filter;
+  const parts = splitBatch(tf.reshape(filter, [taps, a * b]) as tf.Tensor2D, taps);
+  return tf.reshape(tf.concat(parts.reverse(), 0), [kh, kw, a, b]);
 }
