@@ -66,6 +66,21 @@ describe('wasm training kernels (Conv2DBackpropFilter/Input, depthwise backprops
     expect(relativeMaxDiff(df, wdf)).toBeLessThan(1e-5);
   });
 
+  it('BatchMatMul with transposed operands (rewritten on wasm) equals cpu', async () => {
+    const run = (): Float32Array[] =>
+      tf.tidy(() => {
+        const a = tf.tensor3d(seededValues(2 * 5 * 3, 31), [2, 5, 3]);
+        const b = tf.tensor3d(seededValues(2 * 5 * 4, 32), [2, 5, 4]);
+        const c = tf.tensor3d(seededValues(2 * 4 * 3, 33), [2, 4, 3]);
+        return [tf.matMul(a, b, true, false), tf.matMul(a, c, false, true), tf.matMul(b, a, true, false)].map((t) => t.dataSync() as Float32Array);
+      });
+    const onWasm = run();
+    await useBackend('cpu');
+    const onCpu = run();
+    await useBackend('wasm');
+    onWasm.forEach((v, i) => expect(relativeMaxDiff(v, onCpu[i])).toBeLessThan(1e-6));
+  });
+
   it('leaks no tensors', () => {
     grads(cases[1]);
     grads(cases[4]);
