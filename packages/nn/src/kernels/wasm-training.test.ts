@@ -81,6 +81,19 @@ describe('wasm training kernels (Conv2DBackpropFilter/Input, depthwise backprops
     onWasm.forEach((v, i) => expect(relativeMaxDiff(v, onCpu[i])).toBeLessThan(1e-6));
   });
 
+  it('Sum and Mean over leading axes (matmul on wasm) equal cpu; other axes keep working', async () => {
+    const run = (): Float32Array[] =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(seededValues(3 * 5 * 4 * 6, 41), [3, 5, 4, 6]);
+        return [tf.sum(x, [0, 1, 2]), tf.mean(x, [0, 1, 2], true), tf.mean(x, [1, 2]), tf.sum(x, -1), tf.sum(tf.reshape(x, [60, 6]), 0)].map((t) => t.dataSync() as Float32Array);
+      });
+    const onWasm = run();
+    await useBackend('cpu');
+    const onCpu = run();
+    await useBackend('wasm');
+    onWasm.forEach((v, i) => expect(relativeMaxDiff(v, onCpu[i])).toBeLessThan(1e-6));
+  });
+
   it('leaks no tensors', () => {
     grads(cases[1]);
     grads(cases[4]);

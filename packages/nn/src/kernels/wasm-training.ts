@@ -3,6 +3,7 @@ import { compositeKernel, replaceKernel } from './composite.js';
 import { convFilterGrad, convInputGrad } from './dense-grads.js';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
 import { padsFromConvInfo, type ConvGeometry } from './geometry.js';
+import { registerWasmReductions } from './wasm-reductions.js';
 
 type Shape4 = [number, number, number, number];
 type PadAttr = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
@@ -62,6 +63,7 @@ function registerWasmMatMulTransposes(): void {
  */
 export function registerWasmTrainingKernels(): void {
   registerWasmMatMulTransposes();
+  registerWasmReductions();
   replaceKernel(
     tf.Conv2DBackpropFilter,
     'wasm',
