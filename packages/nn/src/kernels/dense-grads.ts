@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adjointPads, flipTaps, insertZeros, isZeroPad, padOrCrop, tfPad, type ConvGeometry } from './geometry.js';
+import { adjointPads, flipTaps, insertZeros, isZeroPad, needsUnitStride, padOrCrop, spreadToUnitStride, tfPad, unitStrideOutput, type ConvGeometry } from './geometry.js';
 
 /**
  * Input gradient of a dense convolution as a forward convolution: zero-insert dy by the
@@ -35,6 +35,11 @@ export function convInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, inputShape: 
  */
 export function convFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], g: ConvGeometry): tf.Tensor4D {
   const [kh, kw, inC, outC] = filterShape;
+  if (needsUnitStride(g)) {
+    // Stride and dilation both > 1: the swapped convolution would need both too.
+    const unit = unitStrideOutput(x.shape[1], x.shape[2], [kh, kw], g);
+    return convFilterGrad(x, spreadToUnitStride(dy, g.strides, unit), filterShape, { ...g, strides: [1, 1] });
+  }
   const xt = tf.transpose(x, [3, 1, 2, 0]) as tf.Tensor4D; // [C, H, W, N]
   const dyt = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D; // [OH, OW, N, O]
   const pad = isZeroPad(g.pad) ? 'valid' : ([[0, 0], g.pad[0], g.pad[1], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { adjointPads, flipTaps, insertZeros, isZeroPad, padOrCrop, tfPad, type ConvGeometry } from './geometry.js';
+import { adjointPads, flipTaps, insertZeros, isZeroPad, needsUnitStride, padOrCrop, spreadToUnitStride, tfPad, unitStrideOutput, type ConvGeometry } from './geometry.js';
 
 /**
  * Input gradient of a depthwise convolution (filter [kh, kw, C, M]) as a forward depthwise
@@ -29,6 +29,10 @@ export function depthwiseInputGrad(dy: tf.Tensor4D, filter: tf.Tensor4D, inputSh
  */
 export function depthwiseFilterGrad(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: [number, number, number, number], g: ConvGeometry): tf.Tensor4D {
   const [kh, kw, channels, multiplier] = filterShape;
+  if (needsUnitStride(g)) {
+    const unit = unitStrideOutput(x.shape[1], x.shape[2], [kh, kw], g);
+    return depthwiseFilterGrad(x, spreadToUnitStride(dy, g.strides, unit), filterShape, { ...g, strides: [1, 1] });
+  }
   const [n, h, w] = x.shape;
   const [, oh, ow] = dy.shape;
   const xt = tf.reshape(tf.transpose(x, [1, 2, 3, 0]), [1, h, w, channels * n]) as tf.Tensor4D;

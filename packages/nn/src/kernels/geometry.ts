@@ -85,3 +85,28 @@ export function flipTaps(filter: tf.Tensor4D): tf.Tensor4D {
   const parts = splitBatch(tf.reshape(filter, [taps, a * b]) as tf.Tensor2D, taps);
   return tf.reshape(tf.concat(parts.reverse(), 0), [kh, kw, a, b]);
 }
+
+/** tfjs' conv kernels take stride > 1 or dilation > 1, never both. */
+export function needsUnitStride(g: ConvGeometry): boolean {
+  return (g.strides[0] > 1 || g.strides[1] > 1) && (g.dilations[0] > 1 || g.dilations[1] > 1);
+}
+
+/** Output size of the same convolution at stride 1. */
+export function unitStrideOutput(inH: number, inW: number, kernel: [number, number], g: ConvGeometry): [number, number] {
+  return [inH + g.pad[0][0] + g.pad[0][1] - (kernel[0] - 1) * g.dilations[0], inW + g.pad[1][0] + g.pad[1][1] - (kernel[1] - 1) * g.dilations[1]];
+}
+
+/** Keeps every stride-th sample: a strided convolution is the stride-1 one subsampled. */
+export function subsample(y: tf.Tensor4D, strides: [number, number]): tf.Tensor4D {
+  const [n, h, w, c] = y.shape;
+  return tf.stridedSlice(y, [0, 0, 0, 0], [n, h, w, c], [1, strides[0], strides[1], 1]) as tf.Tensor4D;
+}
+
+/**
+ * The output gradient of a strided convolution as that of the stride-1 convolution it
+ * subsamples: zeros between samples, zero rows/columns up to the stride-1 output size.
+ */
+export function spreadToUnitStride(dy: tf.Tensor4D, strides: [number, number], unitOut: [number, number]): tf.Tensor4D {
+  const spread = insertZeros(dy, strides);
+  return padOrCrop(spread, [[0, unitOut[0] - spread.shape[1]], [0, unitOut[1] - spread.shape[2]]]);
+}

@@ -24,6 +24,9 @@ const cases: Case[] = [
   { name: 'groups 32, stride 2, pad 1', n: 2, hw: [7, 7], inC: 64, outC: 128, k: [3, 3], opts: { strides: [2, 2], pad: p(1, 1, 1, 1), dilations: [1, 1], groups: 32 } },
   { name: 'groups = channels (depthwise), stride 2', n: 2, hw: [7, 8], inC: 8, outC: 8, k: [3, 3], opts: { strides: [2, 2], pad: p(1, 1, 1, 1), dilations: [1, 1], groups: 8 } },
   { name: 'groups = channels, multiplier 2, dilation 2', n: 1, hw: [8, 8], inC: 4, outC: 8, k: [3, 3], opts: { strides: [1, 1], pad: p(2, 2, 2, 2), dilations: [2, 2], groups: 4 } },
+  { name: 'groups 1, stride 2 and dilation 2', n: 2, hw: [9, 8], inC: 3, outC: 4, k: [3, 3], opts: { strides: [2, 2], pad: p(2, 2, 2, 2), dilations: [2, 2], groups: 1 } },
+  { name: 'groups 2, stride 2 and dilation 2 (SK transition)', n: 1, hw: [8, 8], inC: 8, outC: 8, k: [3, 3], opts: { strides: [2, 2], pad: p(2, 2, 2, 2), dilations: [2, 2], groups: 2 } },
+  { name: 'depthwise, stride 2 and dilation 2', n: 1, hw: [9, 9], inC: 4, outC: 4, k: [3, 3], opts: { strides: [2, 2], pad: p(2, 2, 2, 2), dilations: [2, 2], groups: 4 } },
   { name: 'groups 4, 1x1, stride 2', n: 2, hw: [5, 5], inC: 16, outC: 8, k: [1, 1], opts: { strides: [2, 2], pad: p(0, 0, 0, 0), dilations: [1, 1], groups: 4 } },
 ];
 

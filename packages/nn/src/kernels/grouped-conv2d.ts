@@ -3,7 +3,7 @@ import { splitBatch } from './batch-slice.js';
 import { compositeKernel } from './composite.js';
 import { convFilterGrad, convInputGrad } from './dense-grads.js';
 import { depthwiseFilterGrad, depthwiseInputGrad } from './depthwise-grads.js';
-import { tfPad, type ConvGeometry, type Pads2d } from './geometry.js';
+import { needsUnitStride, subsample, tfPad, type ConvGeometry, type Pads2d } from './geometry.js';
 import { chunkFilters, fromChunkMajor, groupsPerChunk, toChunkMajor, unchunkFilterGrads } from './grouped-chunks.js';
 
 export const GroupedConv2D = 'TfvGroupedConv2D';
@@ -41,16 +41,26 @@ function asDepthwiseFilter(filter: tf.Tensor4D, channels: number): tf.Tensor4D {
   return tf.reshape(filter, [kh, kw, channels, out / channels]);
 }
 
+/** Forward convolutions, also with stride and dilation both > 1 (which tfjs refuses). */
+function convolve(x: tf.Tensor4D, filter: tf.Tensor4D, g: ConvGeometry, depthwise: boolean): tf.Tensor4D {
+  const unit = needsUnitStride(g);
+  const strides: [number, number] = unit ? [1, 1] : g.strides;
+  const y = depthwise
+    ? tf.depthwiseConv2d<tf.Tensor4D>(x, filter, strides, tfPad(g.pad), 'NHWC', g.dilations)
+    : tf.conv2d(x, filter, strides, tfPad(g.pad), 'NHWC', g.dilations);
+  return unit ? subsample(y, g.strides) : y;
+}
+
 function forward(policy: GroupedConvPolicy) {
   return compositeKernel(({ x, filter }, attrs) => {
     const g = geometry(attrs);
     const x4 = x as tf.Tensor4D;
     const f4 = filter as tf.Tensor4D;
     const { cg, gs, chunks } = plan(f4.shape, g.groups, policy);
-    if (cg === 1) return tf.depthwiseConv2d<tf.Tensor4D>(x4, asDepthwiseFilter(f4, x4.shape[3]), g.strides, tfPad(g.pad), 'NHWC', g.dilations);
+    if (cg === 1) return convolve(x4, asDepthwiseFilter(f4, x4.shape[3]), g, true);
     const xs = splitBatch(toChunkMajor(x4, chunks), chunks);
     const fs = chunkFilters(f4, g.groups, gs);
-    const ys = xs.map((xi, i) => tf.conv2d(xi, fs[i], g.strides, tfPad(g.pad), 'NHWC', g.dilations));
+    const ys = xs.map((xi, i) => convolve(xi, fs[i], g, false));
     return fromChunkMajor(ys.length === 1 ? ys[0] : (tf.concat(ys, 0) as tf.Tensor4D), chunks);
   });
 }

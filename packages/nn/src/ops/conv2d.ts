@@ -24,19 +24,12 @@ function toTfPad(pad: ExplicitPadding2d): 'valid' | [[number, number], [number, 
  * registered grouped kernel for the active backend (kernels/grouped-conv2d.ts). Dilated
  * convolutions of any kind also go through the grouped kernel, because tfjs' own conv2d and
  * depthwise gradients refuse dilation > 1 and ours handle it.
- * tfjs refuses stride > 1 with dilation > 1; that case runs at stride 1 and subsamples.
+ * tfjs refuses stride > 1 with dilation > 1; the kernel runs that case at stride 1 and
+ * subsamples, and its gradients handle it (tfjs has no StridedSlice gradient).
  */
 export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, opts: Conv2dOpOptions): tf.Tensor4D {
   const { strides, dilations, groups } = opts;
   const dilated = dilations[0] > 1 || dilations[1] > 1;
-  const strided = strides[0] > 1 || strides[1] > 1;
-  if (dilated && strided) {
-    return tf.tidy(() => {
-      const full = conv2d(x, filter, { ...opts, strides: [1, 1] });
-      const [, h, w] = full.shape;
-      return tf.stridedSlice(full, [0, 0, 0, 0], [full.shape[0], h, w, full.shape[3]], [1, strides[0], strides[1], 1]) as tf.Tensor4D;
-    });
-  }
   const inChannels = x.shape[3];
   const pad = toTfPad(opts.pad);
   if (dilated) return groupedConv2d(x, filter, opts);
