@@ -18,10 +18,11 @@ const HELP = `Usage: npm run bench -- [--models a,b] [--iters N] [--backends was
   --threads     threads for wasm and PyTorch (default: all cores)
   --no-torch    skip the PyTorch reference
   --micro-only  only the grouped-convolution micro-benchmark
+  --limit       seconds per backend (and for PyTorch) before its run is stopped, keeping what it measured (default 1800)
   --json        print all records as JSON lines instead of tables`;
 
 function parse(argv) {
-  const o = { models: DEFAULT_MODELS, iters: 3, backends: ['tensorflow', 'webgpu', 'wasm', 'cpu'], cpuModels: false, threads: os.cpus().length, torch: true, microOnly: false, json: false };
+  const o = { limit: 1800, models: DEFAULT_MODELS, iters: 3, backends: ['tensorflow', 'webgpu', 'wasm', 'cpu'], cpuModels: false, threads: os.cpus().length, torch: true, microOnly: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -36,6 +37,7 @@ function parse(argv) {
     else if (a === '--iters') o.iters = Number(value());
     else if (a === '--backends') o.backends = value().split(',').filter(Boolean);
     else if (a === '--threads') o.threads = Number(value());
+    else if (a === '--limit') o.limit = Number(value());
     else if (a === '--cpu-models') o.cpuModels = true;
     else if (a === '--no-torch') o.torch = false;
     else if (a === '--micro-only') o.microOnly = true;
@@ -47,23 +49,32 @@ function parse(argv) {
   return o;
 }
 
-function runLines(cmd, args, env) {
+// Records stream in as JSON lines (progress goes to stderr); a run past `limitS` seconds is
+// killed and keeps what it measured.
+function runLines(cmd, args, env, limitS) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, limitS * 1000);
     child.stdout.on('data', (d) => {
       out += d;
+      for (const line of String(d).split('\n')) if (line.startsWith('{')) process.stderr.write(`  ${line}\n`);
     });
     child.stderr.on('data', (d) => {
       err += d;
     });
     child.on('close', (code) => {
+      clearTimeout(timer);
       const records = out
         .split('\n')
         .filter((l) => l.startsWith('{'))
         .map((l) => JSON.parse(l));
-      resolve({ code, records, stderr: err.trim() });
+      resolve({ code, records, stderr: err.trim(), timedOut });
     });
   });
 }
@@ -84,14 +95,15 @@ async function main() {
   for (const backend of o.backends) {
     const parts = o.microOnly ? 'micro' : backend === 'cpu' && !o.cpuModels ? 'micro' : 'micro,models';
     const args = [path.join(here, 'measure.js'), '--backend', backend, '--iters', String(o.iters), '--parts', parts, '--models', o.models.join(',')];
-    const r = await runLines(process.execPath, args, { TFVISION_WASM_THREADS: String(o.threads) });
+    const r = await runLines(process.execPath, args, { TFVISION_WASM_THREADS: String(o.threads) }, o.limit);
+    if (r.timedOut) notes.push(`${backend}: stopped after --limit ${o.limit} s; figures missing below were not reached`);
     if (!r.records.some((x) => x.kind === 'backend')) {
       const why = r.records.find((x) => x.kind === 'unavailable')?.message ?? (r.stderr.split('\n')[0] || `exit code ${r.code}`);
       notes.push(`${backend}: skipped, ${why}`);
       continue;
     }
     records.push(...r.records);
-    if (r.code !== 0) notes.push(`${backend}: measurement process exited with ${r.code}: ${r.stderr.split('\n').slice(-1)[0]}`);
+    if (r.code !== 0 && !r.timedOut) notes.push(`${backend}: measurement process exited with ${r.code}: ${r.stderr.split('\n').slice(-1)[0]}`);
     if (backend === 'cpu' && !o.cpuModels && !o.microOnly) notes.push('cpu: whole models skipped (the JS cpu backend needs minutes per model; --cpu-models runs them)');
   }
   const torch = [];
@@ -99,7 +111,8 @@ async function main() {
     const python = '/usr/bin/python3';
     const hasTorch = existsSync(python) && spawnSync(python, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0;
     if (hasTorch) {
-      const r = await runLines(python, [path.join(here, 'torch_bench.py'), '--models', o.models.join(','), '--iters', String(o.iters), '--threads', String(o.threads)]);
+      const r = await runLines(python, [path.join(here, 'torch_bench.py'), '--models', o.models.join(','), '--iters', String(o.iters), '--threads', String(o.threads)], {}, o.limit);
+      if (r.timedOut) notes.push(`PyTorch: stopped after --limit ${o.limit} s`);
       torch.push(...r.records);
       if (r.code !== 0) notes.push(`PyTorch: exited with ${r.code}: ${r.stderr.split('\n').slice(-1)[0]}`);
     } else notes.push('PyTorch: /usr/bin/python3 with torch and torchvision not found, reference skipped');
