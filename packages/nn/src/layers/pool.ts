@@ -1,13 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Layer } from '../module.js';
-import { outputSize, pair } from '../ops/padding.js';
+import { outputSize, pair, resolvePadding } from '../ops/padding.js';
 
 export interface Pool2dOptions {
   kernelSize: number | [number, number];
   /** Defaults to kernelSize, as in PyTorch. */
   stride?: number | [number, number];
-  /** Symmetric padding (PyTorch semantics). */
-  padding?: number | [number, number];
+  /**
+   * Symmetric padding (PyTorch semantics), or 'same': TF's asymmetric padding with zeros that
+   * count in averages (timm's AvgPool2dSame pads with F.pad before pooling).
+   */
+  padding?: number | [number, number] | 'same';
   ceilMode?: boolean;
   /** AvgPool only: count padded zeros in the divisor (PyTorch's default true). */
   countIncludePad?: boolean;
@@ -26,6 +29,10 @@ interface PoolGeometry {
 function geometry(h: number, w: number, o: Pool2dOptions): PoolGeometry & { extra: [number, number] } {
   const k = pair(o.kernelSize);
   const s = pair(o.stride ?? o.kernelSize);
+  if (o.padding === 'same') {
+    const pad = resolvePadding('same', h, w, k, s, [1, 1]);
+    return { k, s, padSpec: pad, extra: [0, 0] };
+  }
   const p = pair(o.padding ?? 0);
   const oh = outputSize(h, k[0], s[0], 1, p[0], p[0], o.ceilMode);
   const ow = outputSize(w, k[1], s[1], 1, p[1], p[1], o.ceilMode);
@@ -62,6 +69,7 @@ export class AvgPool2d extends Layer<tf.Tensor4D, tf.Tensor4D> {
       const g = geometry(x.shape[1], x.shape[2], this.options);
       const [[pt, pb], [pl, pr]] = g.padSpec;
       if (pt + pb + pl + pr === 0) return tf.avgPool(x, g.k, g.s, 'valid');
+      if (this.options.padding === 'same') return tf.avgPool(tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]), g.k, g.s, 'valid');
       const padded = tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
       const sums = tf.mul(tf.avgPool(padded, g.k, g.s, 'valid'), g.k[0] * g.k[1]);
       // Divisor per output cell: padded cells count only when countIncludePad and they are
