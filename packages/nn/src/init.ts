@@ -33,10 +33,35 @@ function nextSeed(): number | undefined {
   return baseSeed === undefined ? undefined : baseSeed + seedCounter++;
 }
 
+/**
+ * Normal samples from a seeded xorshift generator and Box-Muller: tf.randomNormal's rejection
+ * sampler builds a ResNet-50 in ~20 s on the cpu backend, this in well under one.
+ */
+function fastNormal(shape: number[], mean: number, std: number, seed: number | undefined): tf.Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  let s = (seed ?? Math.floor(Math.random() * 2 ** 31)) >>> 0 || 0x9e3779b9;
+  const next = () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return (s + 0.5) / 4294967296;
+  };
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(next()));
+    const t = 2 * Math.PI * next();
+    out[i] = mean + std * r * Math.cos(t);
+    if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(t);
+  }
+  return tf.tensor(out, shape);
+}
+
 /** He/Kaiming normal with the ReLU gain sqrt(2): std = sqrt(2 / fan). */
 export function kaimingNormal(shape: number[], mode: FanMode = 'fanOut'): tf.Tensor {
   const fan = fans(shape)[mode];
-  return tf.randomNormal(shape, 0, Math.sqrt(2 / fan), 'float32', nextSeed());
+  return fastNormal(shape, 0, Math.sqrt(2 / fan), nextSeed());
 }
 
 /** Kaiming uniform with a = sqrt(5): PyTorch's default for Conv and Linear weights. */
@@ -50,7 +75,7 @@ export function uniform(shape: number[], low: number, high: number): tf.Tensor {
 }
 
 export function normal(shape: number[], std: number, mean = 0): tf.Tensor {
-  return tf.randomNormal(shape, mean, std, 'float32', nextSeed());
+  return fastNormal(shape, mean, std, nextSeed());
 }
 
 export function zeros(shape: number[]): tf.Tensor {
