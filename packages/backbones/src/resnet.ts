@@ -25,6 +25,8 @@ export interface ResNetArgs {
   sk?: BlockArgs['sk'];
   resnest?: { radix: number; avd: boolean; avdFirst: boolean };
   zeroInitLast?: boolean;
+  /** Stage widths before expansion; default [64, 128, 256, 512]. Narrower for small-data runs. */
+  channels?: [number, number, number, number];
 }
 
 export class ResNet extends Backbone {
@@ -78,7 +80,7 @@ export class ResNet extends Backbone {
     let dilation = 1;
     let prevDilation = 1;
     let blockIdx = 0;
-    const channels = [64, 128, 256, 512];
+    const channels = args.channels ?? [64, 128, 256, 512];
     args.layers.forEach((repeats, stageIdx) => {
       const planes = channels[stageIdx];
       let stride = stageIdx === 0 ? 1 : 2;
