@@ -27,6 +27,12 @@ export interface ResNetArgs {
   zeroInitLast?: boolean;
   /** Stage widths before expansion; default [64, 128, 256, 512]. Narrower for small-data runs. */
   channels?: [number, number, number, number];
+  /**
+   * Small-image adaptation (CIFAR/Fashion-MNIST style): stem stride 1 and no max-pool keep a
+   * 28x28 input at 28x28 into layer1 instead of 7x7. Defaults (2, true) are ImageNet's.
+   */
+  stemStride?: 1 | 2;
+  stemPool?: boolean;
 }
 
 export class ResNet extends Backbone {
@@ -36,7 +42,7 @@ export class ResNet extends Backbone {
   readonly outIndices: number[];
   readonly conv1: Layer<tf.Tensor4D, tf.Tensor4D>;
   readonly bn1: BatchNorm2d;
-  readonly maxpool: MaxPool2d;
+  readonly maxpool: Layer<tf.Tensor4D, tf.Tensor4D>;
   readonly stages: Sequential[] = [];
   readonly fc?: Linear;
   readonly numFeatures: number;
@@ -57,7 +63,7 @@ export class ResNet extends Backbone {
     let inplanes = deep ? stemWidth * 2 : 64;
     if (deep) {
       this.conv1 = this.registerModule('conv1', new Sequential([
-        new Conv2d({ inChannels: inChans, outChannels: stemWidth, kernelSize: 3, stride: 2, padding: 1 }),
+        new Conv2d({ inChannels: inChans, outChannels: stemWidth, kernelSize: 3, stride: args.stemStride ?? 2, padding: 1 }),
         new BatchNorm2d({ numFeatures: stemWidth }),
         new ReLU(),
         new Conv2d({ inChannels: stemWidth, outChannels: stemWidth, kernelSize: 3, padding: 1 }),
@@ -66,17 +72,19 @@ export class ResNet extends Backbone {
         new Conv2d({ inChannels: stemWidth, outChannels: inplanes, kernelSize: 3, padding: 1 }),
       ]) as unknown as Layer<tf.Tensor4D, tf.Tensor4D>);
     } else {
-      this.conv1 = this.registerModule('conv1', new Conv2d({ inChannels: inChans, outChannels: inplanes, kernelSize: 7, stride: 2, padding: 3 }));
+      this.conv1 = this.registerModule('conv1', new Conv2d({ inChannels: inChans, outChannels: inplanes, kernelSize: 7, stride: args.stemStride ?? 2, padding: 3 }));
     }
     this.bn1 = this.registerModule('bn1', new BatchNorm2d({ numFeatures: inplanes }));
-    this.maxpool = this.registerModule('maxpool', new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 }));
-    this.featureInfo = [{ name: 'act1', channels: inplanes, stride: 2 }];
+    const stemStride = args.stemStride ?? 2;
+    const stemPool = args.stemPool ?? true;
+    this.maxpool = stemPool ? this.registerModule('maxpool', new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 })) : new Identity() as unknown as Layer<tf.Tensor4D, tf.Tensor4D>;
+    this.featureInfo = [{ name: 'act1', channels: inplanes, stride: stemStride }];
 
     // Stages, as timm's make_blocks: dilation replaces stride once outputStride is reached.
     const block = BLOCKS[args.block];
     const totalBlocks = args.layers.reduce((a, b) => a + b, 0);
     const dropPathRate = options.dropPathRate ?? 0;
-    let netStride = 4;
+    let netStride = stemStride * (stemPool ? 2 : 1);
     let dilation = 1;
     let prevDilation = 1;
     let blockIdx = 0;
