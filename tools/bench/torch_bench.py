@@ -141,9 +141,14 @@ BUILDERS = {
 }
 
 
-def bench(model, mode, batch, iters):
-    x = torch.randn(batch, 3, 224, 224)
-    labels = torch.arange(batch) % 1000
+def sync(device):
+    if device.startswith('cuda'):
+        torch.cuda.synchronize()
+
+
+def bench(model, mode, batch, iters, device='cpu'):
+    x = torch.randn(batch, 3, 224, 224, device=device)
+    labels = torch.arange(batch, device=device) % 1000
     opt = torch.optim.SGD(model.parameters(), lr=0.01)
 
     def step():
@@ -157,10 +162,12 @@ def bench(model, mode, batch, iters):
 
     model.train(mode == 'train')
     step()
+    sync(device)
     times = []
     for _ in range(iters):
         t0 = time.perf_counter()
         step()
+        sync(device)
         times.append(time.perf_counter() - t0)
     return batch / statistics.median(times)
 
@@ -170,15 +177,25 @@ def main():
     names = [n for n in args.get('--models', '').split(',') if n]
     iters = int(args.get('--iters', '3'))
     torch.set_num_threads(int(args.get('--threads', '1')))
+    # --device cuda on a GPU machine; --timm 1 builds timm's own models where timm is installed
+    # (the GPU image has it; Debian does not package it).
+    device = args.get('--device', 'cpu')
+    use_timm = args.get('--timm', '0') == '1'
     for name in names:
-        if name not in BUILDERS:
+        if use_timm:
+            import timm
+            model = timm.create_model(name)
+        elif name in BUILDERS:
+            model = BUILDERS[name]()
+        else:
             print(json.dumps({'name': name, 'error': 'no PyTorch equivalent built'}), flush=True)
             continue
-        model = BUILDERS[name]()
+        model = model.to(device)
         for mode, batch in (('infer', 1), ('infer', 8), ('train', 8)):
-            ips = bench(model, mode, batch, iters)
+            ips = bench(model, mode, batch, iters, device)
             print(json.dumps({'name': name, 'mode': mode, 'batch': batch, 'imagesPerSecond': ips,
-                              'threads': torch.get_num_threads(), 'torch': torch.__version__}), flush=True)
+                              'threads': torch.get_num_threads(), 'device': device,
+                              'torch': torch.__version__}), flush=True)
 
 
 if __name__ == '__main__':
