@@ -3,3 +3,7 @@ export * from './registry.js';
 export * from './resnet-blocks.js';
 export * from './resnet.js';
 export * from './timm-cfgs.js';
+export * from './efficientnet-arch.js';
+export * from './efficientnet-builder.js';
+export * from './efficientnet.js';
+export * from './testing/formula-weights.js';

@@ -33,6 +33,10 @@ function nextSeed(): number | undefined {
   return baseSeed === undefined ? undefined : baseSeed + seedCounter++;
 }
 
+// Module-level copies: inside jest's vm context every `Math.x` in a hot loop is a slow global
+// lookup (measured 4x slower per call); a closure constant is not.
+const { sqrt, log, cos, sin, PI } = Math;
+
 /**
  * Normal samples from a seeded xorshift generator and Box-Muller: tf.randomNormal's rejection
  * sampler builds a ResNet-50 in ~20 s on the cpu backend, this in well under one.
@@ -50,10 +54,10 @@ function fastNormal(shape: number[], mean: number, std: number, seed: number | u
     return (s + 0.5) / 4294967296;
   };
   for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(next()));
-    const t = 2 * Math.PI * next();
-    out[i] = mean + std * r * Math.cos(t);
-    if (i + 1 < n) out[i + 1] = mean + std * r * Math.sin(t);
+    const r = sqrt(-2 * log(next()));
+    const t = 2 * PI * next();
+    out[i] = mean + std * r * cos(t);
+    if (i + 1 < n) out[i + 1] = mean + std * r * sin(t);
   }
   return tf.tensor(out, shape);
 }
