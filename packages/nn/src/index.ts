@@ -30,3 +30,5 @@ export * from './blocks/split-attn.js';
 export * from './blocks/selective-kernel.js';
 export * from './blocks/drop-block.js';
 export * from './blocks/drop-path.js';
+export * from './blocks/mbconv.js';
+export * from './blocks/depthwise-separable.js';
