@@ -7,3 +7,4 @@ export * from './efficientnet-arch.js';
 export * from './efficientnet-builder.js';
 export * from './efficientnet.js';
 export * from './testing/formula-weights.js';
+export * from './checkpoint.js';

@@ -37,6 +37,9 @@ BATCH = 2
 DEFAULT = [
     'resnet26d', 'resnet50d', 'seresnet50', 'skresnet50', 'resnest50d', 'resnext50_32x4d', 'seresnext26d_32x4d', 'skresnet18', 'skresnext50_32x4d',
     'resnest14d', 'resnest50d_1s4x24d', 'resnest50d_4s2x40d', 'efficientnet_b0', 'tf_efficientnet_b0',
+    # torchvision's own models under torchvision's parameter names: the test loads them through
+    # the checkpoint adapter, so these fixtures also carry the key list and shapes.
+    'torchvision:resnet50', 'torchvision:resnext50_32x4d', 'torchvision:efficientnet_b0',
 ]
 
 
@@ -74,7 +77,7 @@ def formula(name, shape):
 def stage_modules(model):
     names = []
     for n, _ in model.named_children():
-        if n.startswith('layer') or n in ('conv1', 'bn1', 'conv_stem', 'conv_head', 'bn2'):
+        if n.startswith('layer') or n in ('conv1', 'bn1', 'conv_stem', 'conv_head', 'bn2', 'features'):
             names.append(n)
     if hasattr(model, 'blocks'):
         names += [f'blocks.{i}' for i in range(len(model.blocks))]
@@ -88,7 +91,12 @@ def main():
     os.makedirs(out_dir, exist_ok=True)
     torch.set_num_threads(2)
     for name in names:
-        model = timm.create_model(name, pretrained=False)
+        torchvision_name = name.split(':', 1)[1] if name.startswith('torchvision:') else None
+        if torchvision_name:
+            import torchvision
+            model = getattr(torchvision.models, torchvision_name)()
+        else:
+            model = timm.create_model(name, pretrained=False)
         model.eval()
         sd = model.state_dict()
         filled = {k: torch.from_numpy(formula(k, list(v.shape))) for k, v in sd.items()}
@@ -105,16 +113,19 @@ def main():
             h.remove()
         scale = float(np.abs(logits).max())
         record = {
-            'model': name,
-            'reference': f'timm {timm.__version__} on torch {torch.__version__}',
+            'model': torchvision_name or name,
+            'reference': f'torchvision {__import__("torchvision").__version__} on torch {torch.__version__}' if torchvision_name else f'timm {timm.__version__} on torch {torch.__version__}',
             'input': {'batch': BATCH, 'channels': 3, 'height': SIZE, 'width': SIZE, 'layout': 'NCHW formula, see make_equivalence.py'},
             'formula': {'golden': GOLDEN, 'weightGain': WEIGHT_GAIN, 'bnScaleBase': BN_SCALE_BASE},
             'stateDictKeys': len(sd),
+            'checkpointFormat': 'torchvision' if torchvision_name else 'timm',
             'stageRms': rms,
             'maxAbsLogit': scale,
             'logits': [[float(f'{v:.9g}') for v in row] for row in logits],
         }
-        with open(os.path.join(out_dir, f'{name}.json'), 'w') as f:
+        if torchvision_name:
+            record['stateDict'] = [[k, list(v.shape)] for k, v in sd.items()]
+        with open(os.path.join(out_dir, f'{name.replace(":", "-")}.json'), 'w') as f:
             json.dump(record, f, separators=(',', ':'))
         print(f'{name}: max|logit| {scale:.4g}; stage RMS ' + ', '.join(f'{k} {v:.3g}' for k, v in rms.items()), flush=True)
 

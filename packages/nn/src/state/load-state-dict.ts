@@ -19,6 +19,11 @@ export interface LoadStateDictOptions {
    * BatchNorm's `num_batches_tracked`, which PyTorch itself fills in for old checkpoints.
    */
   optionalBuffer?: (name: string) => boolean;
+  /**
+   * Parameters or buffers that keep their current value when the checkpoint lacks them (listed
+   * in `defaulted`), e.g. a freshly initialised classifier when fine-tuning to new classes.
+   */
+  keepIfAbsent?: (name: string) => boolean;
 }
 
 export interface StateDictMismatch {
@@ -96,7 +101,7 @@ export function loadStateDict(module: Module, tensors: TensorMap | Record<string
   for (const [name, variable] of ours) {
     const found = available.get(name);
     if (!found) {
-      if (buffers.has(name) && optional(name)) result.defaulted.push(name);
+      if ((buffers.has(name) && optional(name)) || options.keepIfAbsent?.(name)) result.defaulted.push(name);
       else result.missing.push(name);
       continue;
     }
