@@ -203,6 +203,20 @@ describe('EfficientNet options', () => {
     m.dispose();
   });
 
+  it('eval() switches dropout and drop path off; train() back on', () => {
+    const m = narrowB0({ numClasses: 3, dropRate: 0.5, dropPathRate: 0.5 });
+    const x = input(2, 32);
+    const twice = () => tf.tidy(() => [Array.from(m.forward(x).dataSync()), Array.from(m.forward(x).dataSync())]);
+    m.eval();
+    const [a, b] = twice();
+    expect(a).toEqual(b);
+    m.train();
+    const [c, d] = twice();
+    expect(c).not.toEqual(d);
+    x.dispose();
+    m.dispose();
+  });
+
   it('zeroInitLastBn zeroes the last BN gamma of residual blocks only', () => {
     const m = narrowB0({ numClasses: 0, zeroInitLastBn: true });
     for (const b of m.blockList()) expect(b.lastBn().weight.dataSync()[0]).toBe(b.hasSkip ? 0 : 1);
