@@ -64,6 +64,8 @@ export abstract class Backbone extends Layer<tf.Tensor4D, tf.Tensor2D> {
   abstract readonly featureInfo: FeatureInfo[];
   abstract readonly pretrainedCfg: PretrainedCfg;
   abstract readonly numClasses: number;
+  /** Channels of the pooled features the classifier takes (timm's num_features). */
+  abstract readonly numFeatures: number;
   /** Indices into featureInfo returned by forwardFeatures. */
   abstract readonly outIndices: number[];
 
@@ -76,6 +78,16 @@ export abstract class Backbone extends Layer<tf.Tensor4D, tf.Tensor2D> {
   /** The selected feature outputs' metadata. */
   selectedFeatureInfo(): FeatureInfo[] {
     return this.outIndices.map((i) => this.featureInfo[i]);
+  }
+
+  /** Channels of each map forwardFeatures returns (what a neck is built from). */
+  get featureChannels(): number[] {
+    return this.selectedFeatureInfo().map((f) => f.channels);
+  }
+
+  /** Total stride of each map forwardFeatures returns. */
+  get featureStrides(): number[] {
+    return this.selectedFeatureInfo().map((f) => f.stride);
   }
 
   /** Sets the DropBlock probability (the trainer ramps it over training). */

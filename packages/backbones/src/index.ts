@@ -8,3 +8,4 @@ export * from './efficientnet-builder.js';
 export * from './efficientnet.js';
 export * from './testing/formula-weights.js';
 export * from './checkpoint.js';
+export * from './complexity.js';

@@ -25,9 +25,24 @@ export function listModels(): ModelEntry[] {
   return [...registry.values()];
 }
 
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The registered names nearest to a misspelt one (edit distance), best first. */
 function closeNames(name: string): string[] {
-  const stem = name.replace(/[^a-z]/g, '').slice(0, 5);
-  return [...registry.keys()].filter((k) => k.startsWith(name.slice(0, 4)) || k.replace(/[^a-z]/g, '').startsWith(stem)).slice(0, 8);
+  return [...registry.keys()]
+    .map((k) => [k, editDistance(name, k)] as const)
+    .filter(([, d]) => d <= Math.max(3, Math.floor(name.length / 3)))
+    .sort((a, b) => a[1] - b[1])
+    .slice(0, 5)
+    .map(([k]) => k);
 }
 
 export function getModelEntry(name: string): ModelEntry {
