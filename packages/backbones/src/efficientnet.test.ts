@@ -169,6 +169,12 @@ describe('EfficientNet options', () => {
     expect((m.blockList()[3] as InvertedResidual).bn1.frozen).toBe(false);
     m.dispose();
     expect(() => narrowB0({ frozenStages: 8 })).toThrow('frozenStages must be an integer in -1..7, got 8');
+    const fbn = narrowB0({ numClasses: 0, frozenBn: true });
+    const bnParams = fbn.namedParameters().filter(([n]) => /(^|\.)bn\d\.(weight|bias)$/.test(n));
+    expect(bnParams.length).toBe(2 * (2 + 2 * 1 + 3 * 15));
+    expect(bnParams.every(([, v]) => !v.trainable)).toBe(true);
+    expect(fbn.convStem.weight.trainable).toBe(true);
+    fbn.dispose();
   });
 
   it('drop path rises linearly with the global block index (rate * i / count)', () => {
