@@ -36,7 +36,8 @@ export abstract class ResidualBlock extends Layer<tf.Tensor4D, tf.Tensor4D> {
 
   protected initCommon(a: BlockArgs): void {
     if (a.downsample) this.downsample = this.registerModule('downsample', a.downsample);
-    if (a.dropPathRate > 0) this.dropPath = new DropPath(a.dropPathRate);
+    // Registered so train()/eval() reach it (stochastic depth is off at inference).
+    if (a.dropPathRate > 0) this.dropPath = this.registerModule('drop_path', new DropPath(a.dropPathRate));
   }
 
   forward(x: tf.Tensor4D): tf.Tensor4D {

@@ -144,7 +144,7 @@ export class ResNet extends Backbone {
     for (const i of this.outIndices) {
       if (!Number.isInteger(i) || i < 0 || i >= this.featureInfo.length) throw new Error(`outIndices: ${i} is out of range 0..${this.featureInfo.length - 1}`);
     }
-    if ((options.dropRate ?? 0) > 0) this.dropout = new Dropout(options.dropRate!);
+    if ((options.dropRate ?? 0) > 0) this.dropout = this.registerModule('head_drop', new Dropout(options.dropRate!));
     if (this.numClasses > 0) this.fc = this.registerModule('fc', new Linear({ inFeatures: inplanes, outFeatures: this.numClasses }));
 
     if (options.zeroInitLastBn ?? args.zeroInitLast ?? true) {
