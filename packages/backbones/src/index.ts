@@ -9,3 +9,4 @@ export * from './efficientnet.js';
 export * from './testing/formula-weights.js';
 export * from './checkpoint.js';
 export * from './complexity.js';
+export * from './finetune.js';
