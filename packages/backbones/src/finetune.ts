@@ -9,9 +9,8 @@ export interface FineTuneOptions {
   frozenStages?: number;
   /**
    * BatchNorm: 'all' (detectron2's FrozenBN everywhere: running statistics and fixed affine
-   * parameters, no updates, the
-   * usual choice when batches per GPU are small), 'frozen-stages' (only inside the frozen
-   * stages, the default), or 'none'.
+   * parameters, never updated; the usual choice when batches per GPU are small),
+   * 'frozen-stages' (only inside the frozen stages, the default), or 'none'.
    */
   frozenBn?: 'all' | 'frozen-stages' | 'none';
   /** Also freeze the whole backbone except the classifier (linear probing). */
