@@ -1,0 +1,2 @@
+export * from './param-groups.js';
+export * from './sgd.js';
