@@ -1,0 +1,1 @@
+export type { ClassificationSample, ClassificationDataset, Batch, LoaderOptions } from './types.js';

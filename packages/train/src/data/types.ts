@@ -1,0 +1,40 @@
+/** Dataset and batch types shared by the readers, the loader and the trainer. */
+import type { ImageU8, Transform } from '../augment/image.js';
+
+export interface ClassificationSample {
+  image: ImageU8;
+  label: number;
+}
+
+export interface ClassificationDataset {
+  readonly length: number;
+  /** Class names; the label of a sample is its index here. */
+  readonly classes: string[];
+  get(i: number): Promise<ClassificationSample>;
+}
+
+/** One batch, images NHWC float32 normalised as `(x/255 - mean) / std`. */
+export interface Batch {
+  images: Float32Array;
+  labels: Int32Array;
+  n: number;
+  height: number;
+  width: number;
+  channels: number;
+  /** Dataset index of each sample in the batch. */
+  indices: Int32Array;
+}
+
+export interface LoaderOptions {
+  batchSize: number;
+  shuffle: boolean;
+  dropLast: boolean;
+  seed: number;
+  transform: Transform;
+  mean: number[];
+  std: number[];
+  /** Worker threads running decode + transform; 0 runs in-process. */
+  workers?: number;
+  /** Batches in flight ahead of the consumer. */
+  prefetch?: number;
+}
