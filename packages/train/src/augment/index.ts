@@ -1,2 +1,2 @@
-export type { ImageU8, Transform } from './image.js';
 export { compose, createImage, checkImage } from './image.js';
+export type { ImageU8, Transform } from './image.js';

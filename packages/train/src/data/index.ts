@@ -1,1 +1,1 @@
-export type { ClassificationSample, ClassificationDataset, Batch, LoaderOptions } from './types.js';
+export type { Batch, ClassificationDataset, ClassificationSample, LoaderOptions } from './types.js';
