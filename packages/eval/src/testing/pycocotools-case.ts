@@ -18,6 +18,8 @@ export interface ExpectedCase {
   recall: number[];
   /** Sampled precision cells, `at` = [t, r, k, a, m]. */
   precisionCells: { at: number[]; value: number }[];
+  /** The 12 lines summarize() printed. */
+  summary: string[];
 }
 
 export interface Mismatch {
@@ -65,5 +67,9 @@ export function compareCase(dir: string, name: string, tolerance = 1e-12): { mis
     const [t, r, k, a, m] = at;
     check(`precision[${at.join(',')}]`, out.eval.precision[(((t * R + r) * K + k) * A + a) * M + m], value);
   }
+  const ourLines = out.summary.split('\n');
+  expected.summary.forEach((line, i) => {
+    if (ourLines[i] !== line) mismatches.push({ what: `summary line ${i}: ${JSON.stringify(ourLines[i])} vs ${JSON.stringify(line)}`, ours: NaN, expected: NaN });
+  });
   return { mismatches, expected };
 }
