@@ -1,0 +1,98 @@
+/**
+ * Affine warps for AutoAugment / RandAugment with torchvision's tensor semantics
+ * (functional.affine / functional.rotate -> _get_inverse_affine_matrix -> grid_sample with
+ * nearest interpolation, align_corners=False, zero padding). The output-to-input matrix works in
+ * pixel units centred on the image centre; grid arithmetic is emulated in float32 (Math.fround)
+ * so rounding ties fall the same way as in torch.
+ */
+import { createImage, roundHalfEven, type ImageU8 } from './image.js';
+
+const f32 = Math.fround;
+
+/** torchvision's _get_inverse_affine_matrix (inverted=True); angles and shears in degrees. */
+export function inverseAffineMatrix(
+  center: [number, number],
+  angle: number,
+  translate: [number, number],
+  scale: number,
+  shear: [number, number],
+): number[] {
+  const rot = (angle * Math.PI) / 180;
+  const sx = (shear[0] * Math.PI) / 180;
+  const sy = (shear[1] * Math.PI) / 180;
+  const [cx, cy] = center;
+  const [tx, ty] = translate;
+  const a = Math.cos(rot - sy) / Math.cos(sy);
+  const b = (-Math.cos(rot - sy) * Math.tan(sx)) / Math.cos(sy) - Math.sin(rot);
+  const c = Math.sin(rot - sy) / Math.cos(sy);
+  const d = (-Math.sin(rot - sy) * Math.tan(sx)) / Math.cos(sy) + Math.cos(rot);
+  const m = [d, -b, 0, -c, a, 0].map((v) => v / scale);
+  m[2] += m[0] * (-cx - tx) + m[1] * (-cy - ty);
+  m[5] += m[3] * (-cx - tx) + m[4] * (-cy - ty);
+  m[2] += cx;
+  m[5] += cy;
+  return m;
+}
+
+/** Warps with an output->input matrix in centred pixel coordinates; nearest sampling, outside = `fill`. */
+export function warpAffineNearest(img: ImageU8, matrix: number[], fill = 0): ImageU8 {
+  const { height: h, width: w, channels: c } = img;
+  const out = createImage(h, w, c);
+  if (fill !== 0) out.data.fill(fill);
+  // torch: theta^T / [w/2, h/2] (float32), grid = base · theta', pixel = ((g + 1)·size - 1) / 2.
+  const hw = f32(0.5 * w);
+  const hh = f32(0.5 * h);
+  const t = matrix.map(f32);
+  const r0 = f32(t[0] / hw);
+  const r1 = f32(t[1] / hw);
+  const r2 = f32(t[2] / hw);
+  const r3 = f32(t[3] / hh);
+  const r4 = f32(t[4] / hh);
+  const r5 = f32(t[5] / hh);
+  const s = img.data;
+  const d = out.data;
+  for (let y = 0; y < h; y++) {
+    const by = f32(-h * 0.5 + 0.5 + y);
+    for (let x = 0; x < w; x++) {
+      const bx = f32(-w * 0.5 + 0.5 + x);
+      const gx = f32(f32(f32(bx * r0) + f32(by * r1)) + r2);
+      const gy = f32(f32(f32(bx * r3) + f32(by * r4)) + r5);
+      const px = f32(f32(f32(f32(gx + 1) * w) - 1) / 2);
+      const py = f32(f32(f32(f32(gy + 1) * h) - 1) / 2);
+      const ix = roundHalfEven(px);
+      const iy = roundHalfEven(py);
+      if (ix < 0 || ix >= w || iy < 0 || iy >= h) continue;
+      const from = (iy * w + ix) * c;
+      const to = (y * w + x) * c;
+      for (let ch = 0; ch < c; ch++) d[to + ch] = s[from + ch];
+    }
+  }
+  return out;
+}
+
+/** Shear along x by `factor` (x' = x + factor·y about the top-left corner), as AutoAugment's ShearX. */
+export function shearX(img: ImageU8, factor: number): ImageU8 {
+  const deg = (Math.atan(factor) * 180) / Math.PI;
+  const center: [number, number] = [-img.width * 0.5, -img.height * 0.5];
+  return warpAffineNearest(img, inverseAffineMatrix(center, 0, [0, 0], 1, [deg, 0]));
+}
+
+export function shearY(img: ImageU8, factor: number): ImageU8 {
+  const deg = (Math.atan(factor) * 180) / Math.PI;
+  const center: [number, number] = [-img.width * 0.5, -img.height * 0.5];
+  return warpAffineNearest(img, inverseAffineMatrix(center, 0, [0, 0], 1, [0, deg]));
+}
+
+/** Shift by whole pixels (torchvision truncates the magnitude with int()). */
+export function translateX(img: ImageU8, pixels: number): ImageU8 {
+  return warpAffineNearest(img, inverseAffineMatrix([0, 0], 0, [Math.trunc(pixels), 0], 1, [0, 0]));
+}
+
+export function translateY(img: ImageU8, pixels: number): ImageU8 {
+  return warpAffineNearest(img, inverseAffineMatrix([0, 0], 0, [0, Math.trunc(pixels)], 1, [0, 0]));
+}
+
+/** Counter-clockwise rotation by `degrees` about the image centre, same size output. */
+export function rotate(img: ImageU8, degrees: number): ImageU8 {
+  return warpAffineNearest(img, inverseAffineMatrix([0, 0], -degrees, [0, 0], 1, [0, 0]));
+}
