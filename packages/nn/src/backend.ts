@@ -12,6 +12,8 @@ export interface BackendChoice {
   provider: string;
   /** Why each earlier backend in the order was skipped. */
   skipped: { name: BackendName; reason: string }[];
+  /** wasm only: whether @tfvision/native's OpenBLAS convolutions replaced XNNPACK's, or why not. */
+  native?: { active: boolean; detail: string };
 }
 
 export interface InitBackendOptions {
@@ -19,6 +21,28 @@ export interface InitBackendOptions {
   backend?: string;
   /** Print the choice once to stderr (default true). */
   report?: boolean;
+  /**
+   * wasm: use @tfvision/native's convolutions when that optional package is installed and
+   * built (default true; TFVISION_NATIVE=0 turns it off).
+   */
+  native?: boolean;
+}
+
+interface NativeModule {
+  registerNativeWasmKernels(threads?: number): { registered: boolean; reason?: string; threads?: number };
+}
+
+/** Registers the optional native convolutions on wasm; never fails the backend choice. */
+async function attachNative(wanted: boolean): Promise<{ active: boolean; detail: string }> {
+  if (!wanted) return { active: false, detail: 'off (TFVISION_NATIVE=0 or native: false)' };
+  let mod: NativeModule;
+  try {
+    mod = (await importOptional('@tfvision/native')) as NativeModule;
+  } catch {
+    return { active: false, detail: '@tfvision/native is not installed' };
+  }
+  const r = mod.registerNativeWasmKernels();
+  return r.registered ? { active: true, detail: `native OpenBLAS convolutions, ${r.threads} threads` } : { active: false, detail: r.reason ?? 'not registered' };
 }
 
 let current: BackendChoice | undefined;
@@ -125,9 +149,11 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       const provider = await attempts[name]();
       current = { name, provider, skipped };
       registerTfvisionKernels();
+      if (name === 'wasm') current.native = await attachNative(options.native ?? process.env.TFVISION_NATIVE !== '0');
       for (const hook of onReady) hook(name);
       if (options.report !== false) {
-        process.stderr.write(`tfvision: backend ${name} (${provider})\n`);
+        const extra = current.native?.active ? ` + ${current.native.detail}` : '';
+        process.stderr.write(`tfvision: backend ${name} (${provider}${extra})\n`);
       }
       return current;
     } catch (err) {

@@ -1,0 +1,228 @@
+/*
+ * tfvision native kernels: NHWC convolutions (forward, input gradient, filter gradient, any
+ * groups, stride, dilation, explicit padding) as im2col + OpenBLAS sgemm, called on views of
+ * the tfjs wasm heap so no tensor is copied in or out. Built only where a C compiler and
+ * OpenBLAS exist (build.mjs); everything in tfvision works without it.
+ */
+#include <node_api.h>
+#include <cblas.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+  int n, h, w, c;      /* input */
+  int kh, kw, o;       /* filter HWIO: [kh, kw, c/groups, o] */
+  int oh, ow;          /* output */
+  int sh, sw, pt, pl, dh, dw, groups;
+} conv_geom;
+
+static float *scratch = NULL;
+static size_t scratch_len = 0;
+
+static float *scratch_of(size_t n) {
+  if (n > scratch_len) {
+    free(scratch);
+    scratch = (float *)malloc(n * sizeof(float));
+    scratch_len = scratch ? n : 0;
+  }
+  return scratch;
+}
+
+/* col[m, k] for group g: m = (b, y, x) output position, k = (i, j, ci) tap and channel. */
+static void im2col(const float *x, float *col, const conv_geom *g, int grp) {
+  const int cg = g->c / g->groups;
+  const int kdim = g->kh * g->kw * cg;
+  const int64_t m_total = (int64_t)g->n * g->oh * g->ow;
+#pragma omp parallel for schedule(static)
+  for (int64_t m = 0; m < m_total; m++) {
+    const int b = (int)(m / (g->oh * g->ow));
+    const int rem = (int)(m % (g->oh * g->ow));
+    const int oy = rem / g->ow, ox = rem % g->ow;
+    float *dst = col + m * kdim;
+    for (int i = 0; i < g->kh; i++) {
+      const int iy = oy * g->sh - g->pt + i * g->dh;
+      for (int j = 0; j < g->kw; j++) {
+        const int ix = ox * g->sw - g->pl + j * g->dw;
+        float *d = dst + (i * g->kw + j) * cg;
+        if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w) {
+          memset(d, 0, cg * sizeof(float));
+        } else {
+          memcpy(d, x + (((int64_t)b * g->h + iy) * g->w + ix) * g->c + grp * cg, cg * sizeof(float));
+        }
+      }
+    }
+  }
+}
+
+/* dx += col2im(dcol) for group g; dx must be zeroed by the caller once. */
+static void col2im(const float *col, float *dx, const conv_geom *g, int grp) {
+  const int cg = g->c / g->groups;
+  const int kdim = g->kh * g->kw * cg;
+  /* Parallel over images: different images never write the same dx element. */
+#pragma omp parallel for schedule(static)
+  for (int b = 0; b < g->n; b++) {
+    for (int oy = 0; oy < g->oh; oy++) {
+      for (int ox = 0; ox < g->ow; ox++) {
+        const float *src = col + (((int64_t)b * g->oh + oy) * g->ow + ox) * kdim;
+        for (int i = 0; i < g->kh; i++) {
+          const int iy = oy * g->sh - g->pt + i * g->dh;
+          if (iy < 0 || iy >= g->h) continue;
+          for (int j = 0; j < g->kw; j++) {
+            const int ix = ox * g->sw - g->pl + j * g->dw;
+            if (ix < 0 || ix >= g->w) continue;
+            float *d = dx + (((int64_t)b * g->h + iy) * g->w + ix) * g->c + grp * cg;
+            const float *s = src + (i * g->kw + j) * cg;
+            for (int ci = 0; ci < cg; ci++) d[ci] += s[ci];
+          }
+        }
+      }
+    }
+  }
+}
+
+static int is_pointwise(const conv_geom *g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->groups == 1;
+}
+
+/* ---- N-API plumbing ---- */
+
+static int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
+  napi_typedarray_type type;
+  void *ptr;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, &ab, &off) != napi_ok || type != napi_float32_array) {
+    napi_throw_type_error(env, NULL, "tfvision native: expected a Float32Array");
+    return 0;
+  }
+  *data = (float *)ptr;
+  return 1;
+}
+
+static int get_geom(napi_env env, napi_value arr, conv_geom *g) {
+  int32_t v[16];
+  for (uint32_t i = 0; i < 16; i++) {
+    napi_value e;
+    if (napi_get_element(env, arr, i, &e) != napi_ok || napi_get_value_int32(env, e, &v[i]) != napi_ok) {
+      napi_throw_type_error(env, NULL, "tfvision native: geometry must be 16 integers");
+      return 0;
+    }
+  }
+  conv_geom t = {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13], v[14], v[15]};
+  *g = t;
+  if (g->groups < 1 || g->c % g->groups || g->o % g->groups) {
+    napi_throw_range_error(env, NULL, "tfvision native: channels must divide by groups");
+    return 0;
+  }
+  return 1;
+}
+
+/* conv2d(x, filter, out, geom) */
+static napi_value conv2d(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  float *x, *w, *y;
+  size_t lx, lw, ly;
+  conv_geom g;
+  if (!get_f32(env, a[0], &x, &lx) || !get_f32(env, a[1], &w, &lw) || !get_f32(env, a[2], &y, &ly) || !get_geom(env, a[3], &g)) return NULL;
+  const int cg = g.c / g.groups, og = g.o / g.groups;
+  const int kdim = g.kh * g.kw * cg;
+  const int m = g.n * g.oh * g.ow;
+  if (is_pointwise(&g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, g.o, g.c, 1.0f, x, g.c, w, g.o, 0.0f, y, g.o);
+    return NULL;
+  }
+  float *col = scratch_of((size_t)m * kdim);
+  if (!col) { napi_throw_error(env, NULL, "tfvision native: out of memory"); return NULL; }
+  for (int grp = 0; grp < g.groups; grp++) {
+    im2col(x, col, &g, grp);
+    /* y[:, grp*og:(grp+1)*og] = col[m, kdim] x w[kdim, o][:, grp*og...] */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, og, kdim, 1.0f, col, kdim, w + grp * og, g.o, 0.0f, y + grp * og, g.o);
+  }
+  return NULL;
+}
+
+/* conv2dBackpropInput(dy, filter, dx, geom) */
+static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  float *dy, *w, *dx;
+  size_t l1, l2, l3;
+  conv_geom g;
+  if (!get_f32(env, a[0], &dy, &l1) || !get_f32(env, a[1], &w, &l2) || !get_f32(env, a[2], &dx, &l3) || !get_geom(env, a[3], &g)) return NULL;
+  const int cg = g.c / g.groups, og = g.o / g.groups;
+  const int kdim = g.kh * g.kw * cg;
+  const int m = g.n * g.oh * g.ow;
+  if (is_pointwise(&g)) {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, g.c, g.o, 1.0f, dy, g.o, w, g.o, 0.0f, dx, g.c);
+    return NULL;
+  }
+  float *col = scratch_of((size_t)m * kdim);
+  if (!col) { napi_throw_error(env, NULL, "tfvision native: out of memory"); return NULL; }
+  memset(dx, 0, (size_t)g.n * g.h * g.w * g.c * sizeof(float));
+  for (int grp = 0; grp < g.groups; grp++) {
+    /* dcol[m, kdim] = dy[m, og] x w_g^T[og, kdim] */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, kdim, og, 1.0f, dy + grp * og, g.o, w + grp * og, g.o, 0.0f, col, kdim);
+    col2im(col, dx, &g, grp);
+  }
+  return NULL;
+}
+
+/* conv2dBackpropFilter(x, dy, dw, geom) */
+static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value a[4];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  float *x, *dy, *dw;
+  size_t l1, l2, l3;
+  conv_geom g;
+  if (!get_f32(env, a[0], &x, &l1) || !get_f32(env, a[1], &dy, &l2) || !get_f32(env, a[2], &dw, &l3) || !get_geom(env, a[3], &g)) return NULL;
+  const int cg = g.c / g.groups, og = g.o / g.groups;
+  const int kdim = g.kh * g.kw * cg;
+  const int m = g.n * g.oh * g.ow;
+  if (is_pointwise(&g)) {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.c, g.o, m, 1.0f, x, g.c, dy, g.o, 0.0f, dw, g.o);
+    return NULL;
+  }
+  float *col = scratch_of((size_t)m * kdim);
+  if (!col) { napi_throw_error(env, NULL, "tfvision native: out of memory"); return NULL; }
+  for (int grp = 0; grp < g.groups; grp++) {
+    im2col(x, col, &g, grp);
+    /* dw[kdim, grp*og...] = col^T[kdim, m] x dy[m, og] */
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, kdim, og, m, 1.0f, col, kdim, dy + grp * og, g.o, 0.0f, dw + grp * og, g.o);
+  }
+  return NULL;
+}
+
+static napi_value set_threads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  int32_t n = 1;
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc > 0) napi_get_value_int32(env, a[0], &n);
+  openblas_set_num_threads(n);
+  return NULL;
+}
+
+static napi_value threads(napi_env env, napi_callback_info info) {
+  napi_value r;
+  napi_create_int32(env, openblas_get_num_threads(), &r);
+  return r;
+}
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor p[] = {
+    {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
+    {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
+    {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
+    {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
+    {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof(p) / sizeof(p[0]), p);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

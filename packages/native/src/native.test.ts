@@ -1,0 +1,71 @@
+/**
+ * The native convolutions (forward, input and filter gradients; dense and grouped; stride,
+ * dilation, asymmetric padding) equal tfjs' cpu backend. Skips cleanly when the addon is not
+ * built (no C compiler or OpenBLAS on this machine).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { conv2d, initBackend } from '@tfvision/nn';
+import { loadNativeAddon } from './index.js';
+
+const { addon, reason } = loadNativeAddon();
+const describeNative = addon ? describe : describe.skip;
+if (!addon) console.log(`skipped: ${reason}`);
+
+interface Case { name: string; x: [number, number, number, number]; k: number; o: number; groups: number; stride: number; dilation: number; pad: [number, number, number, number] }
+
+const CASES: Case[] = [
+  { name: '3x3 pad 1', x: [2, 9, 7, 8], k: 3, o: 6, groups: 1, stride: 1, dilation: 1, pad: [1, 1, 1, 1] },
+  { name: '1x1 pointwise', x: [3, 5, 6, 16], k: 1, o: 12, groups: 1, stride: 1, dilation: 1, pad: [0, 0, 0, 0] },
+  { name: '1x1 stride 2', x: [2, 7, 7, 8], k: 1, o: 4, groups: 1, stride: 2, dilation: 1, pad: [0, 0, 0, 0] },
+  { name: '7x7 stride 2 pad 3 (stem)', x: [1, 17, 15, 3], k: 7, o: 8, groups: 1, stride: 2, dilation: 1, pad: [3, 3, 3, 3] },
+  { name: 'TF-same asymmetric stride 2', x: [2, 8, 8, 4], k: 3, o: 5, groups: 1, stride: 2, dilation: 1, pad: [0, 1, 0, 1] },
+  { name: 'dilation 2', x: [1, 11, 10, 6], k: 3, o: 4, groups: 1, stride: 1, dilation: 2, pad: [2, 2, 2, 2] },
+  { name: 'grouped 4, stride 2', x: [2, 9, 9, 16], k: 3, o: 8, groups: 4, stride: 2, dilation: 1, pad: [1, 1, 1, 1] },
+  { name: 'grouped 32 (ResNeXt)', x: [1, 6, 6, 64], k: 3, o: 64, groups: 32, stride: 1, dilation: 1, pad: [1, 1, 1, 1] },
+  { name: 'grouped 2, dilation 2 (SK path)', x: [1, 8, 8, 8], k: 3, o: 8, groups: 2, stride: 1, dilation: 2, pad: [2, 2, 2, 2] },
+];
+
+async function onBackend<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  await tf.setBackend(name);
+  return fn();
+}
+
+async function forwardAndGrads(c: Case, xv: Float32Array, fv: Float32Array): Promise<Float32Array[]> {
+  const x = tf.tensor4d(xv, c.x);
+  const f = tf.tensor4d(fv, [c.k, c.k, c.x[3] / c.groups, c.o]);
+  const op = (a: tf.Tensor4D, b: tf.Tensor4D) => conv2d(a, b, { strides: [c.stride, c.stride], pad: [[c.pad[0], c.pad[1]], [c.pad[2], c.pad[3]]], dilations: [c.dilation, c.dilation], groups: c.groups });
+  const y = op(x, f);
+  const w = tf.randomNormal(y.shape, 0, 1, 'float32', 9);
+  const [dx, df] = tf.grads((a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.mul(op(a, b), w)))([x, f]);
+  const out = [await y.data(), await dx.data(), await df.data()] as Float32Array[];
+  tf.dispose([x, f, y, w, dx, df]);
+  return out;
+}
+
+describeNative('native convolutions on the wasm backend', () => {
+  beforeAll(async () => {
+    const choice = await initBackend({ backend: 'wasm', report: false, native: true });
+    expect(choice.native?.active).toBe(true);
+  });
+
+  for (const c of CASES) {
+    it(`${c.name}: forward, dx and dw equal the cpu backend`, async () => {
+      const xv = Float32Array.from({ length: c.x.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 2.4));
+      const fv = Float32Array.from({ length: c.k * c.k * (c.x[3] / c.groups) * c.o }, (_, i) => Math.cos(i * 1.7) * 0.3);
+      // nn's conv2d on cpu: tfjs' own kernels there, and nn's gradient-capable grouped kernel for dilation.
+      const expected = await onBackend('cpu', () => forwardAndGrads(c, xv, fv));
+      const got = await onBackend('wasm', () => forwardAndGrads(c, xv, fv));
+      for (let t = 0; t < 3; t++) {
+        expect(got[t].length).toBe(expected[t].length);
+        let maxDiff = 0;
+        let scale = 0;
+        for (let i = 0; i < got[t].length; i++) {
+          maxDiff = Math.max(maxDiff, Math.abs(got[t][i] - expected[t][i]));
+          scale = Math.max(scale, Math.abs(expected[t][i]));
+        }
+        expect(maxDiff / scale).toBeLessThan(1e-5);
+      }
+    });
+  }
+});

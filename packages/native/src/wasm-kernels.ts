@@ -1,0 +1,133 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { loadNativeAddon, type NativeAddon } from './addon.js';
+import { packGeometry, type NativeConvGeometry } from './geometry.js';
+
+/** What the kernels need of tfjs-backend-wasm's backend (its heap views and allocator). */
+interface WasmHeapBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+}
+
+type Shape4 = [number, number, number, number];
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+const pair = (v: [number, number] | number | undefined): [number, number] => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v);
+
+/** tfvision's grouped-convolution kernel names (@tfvision/nn kernels/grouped-conv2d.ts). */
+const GROUPED = { forward: 'TfvGroupedConv2D', input: 'TfvGroupedConv2DBackpropInput', filter: 'TfvGroupedConv2DBackpropFilter' } as const;
+
+function geometryFromInfo(info: tf.backend_util.Conv2DInfo, groups: number): NativeConvGeometry {
+  return {
+    n: info.batchSize, h: info.inHeight, w: info.inWidth, c: info.inChannels,
+    kh: info.filterHeight, kw: info.filterWidth, o: info.outChannels,
+    oh: info.outHeight, ow: info.outWidth,
+    sh: info.strideHeight, sw: info.strideWidth, pt: info.padInfo.top, pl: info.padInfo.left,
+    dh: info.dilationHeight, dw: info.dilationWidth, groups,
+  };
+}
+
+function groupedGeometry(x: Shape4, filter: Shape4, attrs: { strides: [number, number]; pad: [number, number, number, number]; dilations: [number, number]; groups: number }): NativeConvGeometry {
+  const [n, h, w, c] = x;
+  const [kh, kw, , o] = filter;
+  const [sh, sw] = attrs.strides;
+  const [dh, dw] = attrs.dilations;
+  const [pt, pb, pl, pr] = attrs.pad;
+  const oh = Math.floor((h + pt + pb - dh * (kh - 1) - 1) / sh) + 1;
+  const ow = Math.floor((w + pl + pr - dw * (kw - 1) - 1) / sw) + 1;
+  return { n, h, w, c, kh, kw, o, oh, ow, sh, sw, pt, pl, dh, dw, groups: attrs.groups };
+}
+
+/** Runs `call` on heap views taken after the output is allocated (allocation can move the heap). */
+function run(backend: WasmHeapBackend, outShape: number[], inputs: tf.TensorInfo[], call: (views: Float32Array[], out: Float32Array) => void): tf.TensorInfo {
+  const out = backend.makeOutput(outShape, 'float32');
+  call(inputs.map((t) => backend.typedArrayFromHeap(t)), backend.typedArrayFromHeap(out));
+  return out;
+}
+
+function replace(kernelName: string, make: (previous: tf.KernelFunc | undefined) => tf.KernelFunc): void {
+  const config = tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined;
+  const previous = config?.kernelFunc;
+  if (config) tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(previous) });
+}
+
+function fallback(previous: tf.KernelFunc | undefined, kernelName: string, args: Parameters<tf.KernelFunc>[0], why: string): tf.TensorInfo | tf.TensorInfo[] {
+  if (!previous) throw new Error(`${kernelName} (tfvision native): ${why}, and no other wasm kernel is registered`);
+  return previous(args);
+}
+
+function registerDense(addon: NativeAddon): void {
+  replace(tf.Conv2D, (previous) => (args) => {
+    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = args.attrs as unknown as { strides: [number, number] | number; pad: Pad; dataFormat?: string; dilations?: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
+    if (a.dataFormat === 'NCHW') return fallback(previous, tf.Conv2D, args, 'NCHW');
+    const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, pair(a.strides), pair(a.dilations), a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const g = geometryFromInfo(info, 1);
+    return run(args.backend as unknown as WasmHeapBackend, [g.n, g.oh, g.ow, g.o], [x, filter], ([xv, fv], out) => addon.conv2d(xv, fv, out, packGeometry(g)));
+  });
+  replace(tf.Conv2DBackpropInput, (previous) => (args) => {
+    const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = args.attrs as unknown as { strides: [number, number] | number; pad: Pad; dataFormat?: string; dilations?: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; inputShape: Shape4 };
+    if (a.dataFormat === 'NCHW') return fallback(previous, tf.Conv2DBackpropInput, args, 'NCHW');
+    const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, pair(a.strides), pair(a.dilations), a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const g = geometryFromInfo(info, 1);
+    return run(args.backend as unknown as WasmHeapBackend, [...a.inputShape], [dy, filter], ([dv, fv], out) => addon.conv2dBackpropInput(dv, fv, out, packGeometry(g)));
+  });
+  replace(tf.Conv2DBackpropFilter, (previous) => (args) => {
+    const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const a = args.attrs as unknown as { strides: [number, number] | number; pad: Pad; dataFormat?: string; dilations?: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; filterShape: Shape4 };
+    if (a.dataFormat === 'NCHW') return fallback(previous, tf.Conv2DBackpropFilter, args, 'NCHW');
+    const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, a.filterShape, pair(a.strides), pair(a.dilations), a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const g = geometryFromInfo(info, 1);
+    return run(args.backend as unknown as WasmHeapBackend, [...a.filterShape], [x, dy], ([xv, dv], out) => addon.conv2dBackpropFilter(xv, dv, out, packGeometry(g)));
+  });
+}
+
+type GroupedAttrs = { strides: [number, number]; pad: [number, number, number, number]; dilations: [number, number]; groups: number };
+
+function registerGrouped(addon: NativeAddon): void {
+  // Depthwise (one input channel per group) stays with XNNPACK's depthwise kernels.
+  replace(GROUPED.forward, (previous) => (args) => {
+    const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = args.attrs as unknown as GroupedAttrs;
+    if (filter.shape[2] === 1) return fallback(previous, GROUPED.forward, args, 'depthwise');
+    const g = groupedGeometry(x.shape as Shape4, filter.shape as Shape4, a);
+    return run(args.backend as unknown as WasmHeapBackend, [g.n, g.oh, g.ow, g.o], [x, filter], ([xv, fv], out) => addon.conv2d(xv, fv, out, packGeometry(g)));
+  });
+  replace(GROUPED.input, (previous) => (args) => {
+    const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+    const a = args.attrs as unknown as GroupedAttrs & { inputShape: Shape4 };
+    if (filter.shape[2] === 1) return fallback(previous, GROUPED.input, args, 'depthwise');
+    const g = groupedGeometry(a.inputShape, filter.shape as Shape4, a);
+    return run(args.backend as unknown as WasmHeapBackend, [...a.inputShape], [dy, filter], ([dv, fv], out) => addon.conv2dBackpropInput(dv, fv, out, packGeometry(g)));
+  });
+  replace(GROUPED.filter, (previous) => (args) => {
+    const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+    const a = args.attrs as unknown as GroupedAttrs & { filterShape: Shape4 };
+    if (a.filterShape[2] === 1) return fallback(previous, GROUPED.filter, args, 'depthwise');
+    const g = groupedGeometry(x.shape as Shape4, a.filterShape, a);
+    return run(args.backend as unknown as WasmHeapBackend, [...a.filterShape], [x, dy], ([xv, dv], out) => addon.conv2dBackpropFilter(xv, dv, out, packGeometry(g)));
+  });
+}
+
+export interface NativeRegistration {
+  registered: boolean;
+  /** Why not, when not registered. */
+  reason?: string;
+  threads?: number;
+}
+
+/**
+ * Puts the native convolutions (forward and both gradients, dense and grouped) in place of the
+ * wasm backend's, keeping the previous kernel for the cases the addon leaves alone (NCHW,
+ * depthwise). Call after the wasm backend and tfvision's own kernels are registered;
+ * @tfvision/nn's initBackend does this when the addon is installed and built.
+ */
+export function registerNativeWasmKernels(threads?: number): NativeRegistration {
+  const { addon, reason } = loadNativeAddon();
+  if (!addon) return { registered: false, reason };
+  if (!tf.getKernel(tf.Conv2D, 'wasm')) return { registered: false, reason: 'the wasm backend is not registered' };
+  if (threads !== undefined) addon.setThreads(threads);
+  registerDense(addon);
+  registerGrouped(addon);
+  return { registered: true, threads: addon.threads() };
+}
