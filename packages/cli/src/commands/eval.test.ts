@@ -67,6 +67,16 @@ describe('tfvision eval coco (built CLI)', () => {
     expect(lines[0]).toBe(' Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = 0.550');
     expect(lines[11]).toBe(' Average Recall     (AR) @[ IoU=0.50:0.95 | area= large | maxDets=100 ] = -1.000');
     expect(r.stdout).toMatch(/^ 2 {2}dog {7}0\.100$/m);
+    expect(r.stdout).toContain('\nPer-category AP (IoU=0.50:0.95, area=all, maxDets=100)\n');
+  });
+
+  it('the per-category title follows overridden iouThrs and maxDets', () => {
+    const params = file('p-title.json', { iouThrs: [0.5, 0.6, 0.7], maxDets: [1, 5, 20] });
+    const r = tfvision('eval', 'coco', '--gt', gt, '--dt', dt, '--iou-type', 'bbox', '--params', params);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('\nPer-category AP (IoU=0.50:0.70, area=all, maxDets=20)\n');
+    // Category 2 (IoU exactly 0.5) matches at 1 of 3 thresholds.
+    expect(r.stdout).toMatch(/^ 2 {2}dog {7}0\.333$/m);
   });
 
   it('bad input is a one-line error naming the file and field', () => {

@@ -1,5 +1,5 @@
 import { CocoValidationError, readCocoFile, readCocoResultsFile, readJsonFile, type CocoDataset } from '@tfvision/coco';
-import { evaluateCoco, parseParamsOverrides, type IouType, type ParamsOverrides } from '@tfvision/eval';
+import { evaluateCoco, parseParamsOverrides, type CocoEvalParams, type IouType, type ParamsOverrides } from '@tfvision/eval';
 import { parseArgs, requiredFlag, stringFlag } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
@@ -35,6 +35,15 @@ async function readParams(path: string | undefined): Promise<ParamsOverrides> {
   return parseParamsOverrides(await readJsonFile(path), path);
 }
 
+/** Names the slice perCategoryAP averages, from the Params the evaluation used (they may be overridden). */
+function categoryTitle(p: CocoEvalParams): string {
+  const thrs = p.iouThrs;
+  const iou = thrs.length === 0 ? 'none' : thrs.length === 1 ? thrs[0].toFixed(2) : `${thrs[0].toFixed(2)}:${thrs[thrs.length - 1].toFixed(2)}`;
+  const allIdx = p.areaRngLbl.indexOf('all');
+  const area = allIdx >= 0 && allIdx < p.areaRng.length ? 'all' : (p.areaRngLbl[0] ?? 'all');
+  return `Per-category AP (IoU=${iou}, area=${area}, maxDets=${p.maxDets[p.maxDets.length - 1]})`;
+}
+
 function categoryTable(gt: CocoDataset, perCategoryAP: Record<string, number>): string[] {
   const names = new Map(gt.categories.map((c) => [String(c.id), c.name]));
   const rows = Object.entries(perCategoryAP).map(([id, ap]) => [id, names.get(id) ?? (id === '-1' ? '(all categories)' : ''), ap.toFixed(3)]);
@@ -59,7 +68,7 @@ async function coco(argv: string[]): Promise<number> {
   if (args.flags.has('json')) {
     process.stdout.write(`${JSON.stringify({ stats: out.stats, perCategoryAP: out.perCategoryAP })}\n`);
   } else {
-    process.stdout.write(`${out.summary}\n\nPer-category AP (IoU=0.50:0.95, area=all, last maxDets)\n${categoryTable(gt, out.perCategoryAP).join('\n')}\n`);
+    process.stdout.write(`${out.summary}\n\n${categoryTitle(out.eval.params)}\n${categoryTable(gt, out.perCategoryAP).join('\n')}\n`);
   }
   return 0;
 }
