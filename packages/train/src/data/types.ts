@@ -35,6 +35,29 @@ export interface LoaderOptions {
   std: number[];
   /** Worker threads running decode + transform; 0 runs in-process. */
   workers?: number;
-  /** Batches in flight ahead of the consumer. */
+  /** Batches in flight ahead of the consumer (default 2, or 2 per worker). */
   prefetch?: number;
+  /**
+   * Required when `workers > 0`: closures cannot cross threads, so each worker imports this
+   * module and calls its factory to rebuild the same dataset and transform.
+   */
+  workerFactory?: WorkerFactorySpec;
 }
+
+/** Names an ES module export `(args) => LoaderSource` that worker threads call once at start. */
+export interface WorkerFactorySpec {
+  /** Absolute path or file: URL of a JavaScript ES module (workers cannot load .ts). */
+  module: string;
+  /** Export to call; default 'createLoaderSource'. */
+  exportName?: string;
+  /** Structured-clonable argument for the factory (e.g. the dataset root and crop size). */
+  args?: unknown;
+}
+
+/** What a worker factory returns. */
+export interface LoaderSource {
+  dataset: ClassificationDataset;
+  transform: Transform;
+}
+
+export type LoaderSourceFactory = (args: unknown) => LoaderSource | Promise<LoaderSource>;
