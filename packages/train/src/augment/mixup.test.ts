@@ -48,6 +48,8 @@ describe('mixupBatch', () => {
     }
     expect(Math.abs(s / n - 0.5)).toBeLessThan(0.03);
     expect(Math.abs(below / n - 0.5)).toBeLessThan(0.03);
-    expect(() => sampleMixupLambda(rng, 0)).toThrow('alpha must be > 0, got 0');
+    // alpha 0 means mixup off: lambda 1 leaves every sample unmixed.
+    expect(sampleMixupLambda(rng, 0)).toBe(1);
+    expect(() => sampleMixupLambda(rng, -1)).toThrow('sampleMixupLambda: alpha must be a finite number >= 0, got -1');
   });
 });
