@@ -34,7 +34,7 @@ static void im2col(const float *x, float *col, const conv_geom *g, int grp) {
   const int cg = g->c / g->groups;
   const int kdim = g->kh * g->kw * cg;
   const int64_t m_total = (int64_t)g->n * g->oh * g->ow;
-#pragma omp parallel for schedule(static)
+
   for (int64_t m = 0; m < m_total; m++) {
     const int b = (int)(m / (g->oh * g->ow));
     const int rem = (int)(m % (g->oh * g->ow));
@@ -60,7 +60,7 @@ static void col2im(const float *col, float *dx, const conv_geom *g, int grp) {
   const int cg = g->c / g->groups;
   const int kdim = g->kh * g->kw * cg;
   /* Parallel over images: different images never write the same dx element. */
-#pragma omp parallel for schedule(static)
+
   for (int b = 0; b < g->n; b++) {
     for (int oy = 0; oy < g->oh; oy++) {
       for (int ox = 0; ox < g->ow; ox++) {

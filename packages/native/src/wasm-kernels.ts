@@ -55,6 +55,21 @@ function fallback(previous: tf.KernelFunc | undefined, kernelName: string, args:
   return previous(args);
 }
 
+/**
+ * Where OpenBLAS beats XNNPACK: sgemm needs enough columns (output channels per group) and a
+ * long enough inner dimension (taps x input channels per group) to fill its register blocks;
+ * below these, XNNPACK's direct kernels are faster (measured: ResNeXt's 4- and 8-channel
+ * groups ran 10x slower as per-group sgemm). The grouped wasm kernel merges small groups
+ * into 16-channel block-diagonal chunks, which also stay below the threshold.
+ */
+export const NATIVE_MIN_COLUMNS = 32;
+export const NATIVE_MIN_INNER = 64;
+
+function worthIt(g: NativeConvGeometry): boolean {
+  const cg = g.c / g.groups;
+  return g.o / g.groups >= NATIVE_MIN_COLUMNS && g.kh * g.kw * cg >= NATIVE_MIN_INNER && (g.groups === 1 || cg > 1);
+}
+
 function registerDense(addon: NativeAddon): void {
   replace(tf.Conv2D, (previous) => (args) => {
     const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
@@ -62,6 +77,7 @@ function registerDense(addon: NativeAddon): void {
     if (a.dataFormat === 'NCHW') return fallback(previous, tf.Conv2D, args, 'NCHW');
     const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, pair(a.strides), pair(a.dilations), a.pad, a.dimRoundingMode, false, 'channelsLast');
     const g = geometryFromInfo(info, 1);
+    if (!worthIt(g)) return fallback(previous, tf.Conv2D, args, 'small');
     return run(args.backend as unknown as WasmHeapBackend, [g.n, g.oh, g.ow, g.o], [x, filter], ([xv, fv], out) => addon.conv2d(xv, fv, out, packGeometry(g)));
   });
   replace(tf.Conv2DBackpropInput, (previous) => (args) => {
@@ -70,6 +86,7 @@ function registerDense(addon: NativeAddon): void {
     if (a.dataFormat === 'NCHW') return fallback(previous, tf.Conv2DBackpropInput, args, 'NCHW');
     const info = tf.backend_util.computeConv2DInfo(a.inputShape, filter.shape as Shape4, pair(a.strides), pair(a.dilations), a.pad, a.dimRoundingMode, false, 'channelsLast');
     const g = geometryFromInfo(info, 1);
+    if (!worthIt(g)) return fallback(previous, tf.Conv2DBackpropInput, args, 'small');
     return run(args.backend as unknown as WasmHeapBackend, [...a.inputShape], [dy, filter], ([dv, fv], out) => addon.conv2dBackpropInput(dv, fv, out, packGeometry(g)));
   });
   replace(tf.Conv2DBackpropFilter, (previous) => (args) => {
@@ -78,6 +95,7 @@ function registerDense(addon: NativeAddon): void {
     if (a.dataFormat === 'NCHW') return fallback(previous, tf.Conv2DBackpropFilter, args, 'NCHW');
     const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, a.filterShape, pair(a.strides), pair(a.dilations), a.pad, a.dimRoundingMode, false, 'channelsLast');
     const g = geometryFromInfo(info, 1);
+    if (!worthIt(g)) return fallback(previous, tf.Conv2DBackpropFilter, args, 'small');
     return run(args.backend as unknown as WasmHeapBackend, [...a.filterShape], [x, dy], ([xv, dv], out) => addon.conv2dBackpropFilter(xv, dv, out, packGeometry(g)));
   });
 }
@@ -85,26 +103,26 @@ function registerDense(addon: NativeAddon): void {
 type GroupedAttrs = { strides: [number, number]; pad: [number, number, number, number]; dilations: [number, number]; groups: number };
 
 function registerGrouped(addon: NativeAddon): void {
-  // Depthwise (one input channel per group) stays with XNNPACK's depthwise kernels.
+  // Depthwise and small groups stay with the wasm kernels (worthIt).
   replace(GROUPED.forward, (previous) => (args) => {
     const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const a = args.attrs as unknown as GroupedAttrs;
-    if (filter.shape[2] === 1) return fallback(previous, GROUPED.forward, args, 'depthwise');
     const g = groupedGeometry(x.shape as Shape4, filter.shape as Shape4, a);
+    if (!worthIt(g)) return fallback(previous, GROUPED.forward, args, 'depthwise or small groups');
     return run(args.backend as unknown as WasmHeapBackend, [g.n, g.oh, g.ow, g.o], [x, filter], ([xv, fv], out) => addon.conv2d(xv, fv, out, packGeometry(g)));
   });
   replace(GROUPED.input, (previous) => (args) => {
     const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const a = args.attrs as unknown as GroupedAttrs & { inputShape: Shape4 };
-    if (filter.shape[2] === 1) return fallback(previous, GROUPED.input, args, 'depthwise');
     const g = groupedGeometry(a.inputShape, filter.shape as Shape4, a);
+    if (!worthIt(g)) return fallback(previous, GROUPED.input, args, 'depthwise or small groups');
     return run(args.backend as unknown as WasmHeapBackend, [...a.inputShape], [dy, filter], ([dv, fv], out) => addon.conv2dBackpropInput(dv, fv, out, packGeometry(g)));
   });
   replace(GROUPED.filter, (previous) => (args) => {
     const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
     const a = args.attrs as unknown as GroupedAttrs & { filterShape: Shape4 };
-    if (a.filterShape[2] === 1) return fallback(previous, GROUPED.filter, args, 'depthwise');
     const g = groupedGeometry(x.shape as Shape4, a.filterShape, a);
+    if (!worthIt(g)) return fallback(previous, GROUPED.filter, args, 'depthwise or small groups');
     return run(args.backend as unknown as WasmHeapBackend, [...a.filterShape], [x, dy], ([xv, dv], out) => addon.conv2dBackpropFilter(xv, dv, out, packGeometry(g)));
   });
 }
