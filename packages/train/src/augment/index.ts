@@ -20,3 +20,4 @@ export { resizeShortCenterCrop, centerCrop, shortSideSize } from './eval-transfo
 export { toFloatNormalized, writeFloatNormalized } from './normalize.js';
 export { smoothOneHot } from './label-smoothing.js';
 export { mixupBatch, sampleMixupLambda } from './mixup.js';
+export { randomCrop } from './random-crop.js';

@@ -7,3 +7,7 @@ export { decodeImageRgb, ImageFolder, IMG_EXTENSIONS } from './image-folder.js';
 export { epochOrder, sampleRng } from './sampling.js';
 export { writeNormalized } from './assemble.js';
 export { DataLoader, loaderWorkerScript } from './loader.js';
+export {
+  buildDataset, buildTransform, createLoaderSource, LimitedDataset, sourceWorkerFactory,
+  type DatasetSpec, type SourceSpec, type TransformStep,
+} from './source.js';
