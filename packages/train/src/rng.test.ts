@@ -26,6 +26,10 @@ describe('Rng', () => {
   it('rejects malformed states with the value in the message', () => {
     expect(() => new Rng(1).setState([1, 2, 3])).toThrow('Rng.setState: expected 4 unsigned 32-bit integers, got [1,2,3]');
     expect(() => new Rng(1).setState([0, 0, 0, 0])).toThrow('all-zero');
+    expect(() => new Rng(1.5)).toThrow('Rng: seed must be a safe integer, got 1.5');
+    // Seeds beyond 32 bits and negative seeds are distinct streams.
+    expect(new Rng(2 ** 32 + 1).nextU32()).not.toBe(new Rng(1).nextU32());
+    expect(new Rng(-1).nextU32()).not.toBe(new Rng(2 ** 32 - 1).nextU32());
   });
 
   it('fork is a pure function of (state, stream) and does not advance the parent', () => {

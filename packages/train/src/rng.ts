@@ -23,7 +23,7 @@ export class Rng {
   private s3 = 0;
 
   constructor(seed: number) {
-    if (!Number.isFinite(seed)) throw new Error(`Rng: seed must be a finite number, got ${seed}`);
+    if (!Number.isSafeInteger(seed)) throw new Error(`Rng: seed must be a safe integer, got ${seed}`);
     // Fold both 32-bit halves of an integer seed in, so seeds above 2^32 still differ.
     const lo = seed >>> 0;
     const hi = Math.floor(seed / 4294967296) >>> 0;

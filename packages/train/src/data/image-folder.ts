@@ -53,6 +53,7 @@ export async function decodeImageRgb(path: string): Promise<ImageU8> {
   const { data, info } = result;
   const n = info.width * info.height;
   const c = info.channels;
+  if (data.length !== n * c) throw new Error(`${path}: decoder returned ${data.length} bytes for ${info.width}x${info.height}x${c} (expected 8-bit samples)`);
   if (c === 3) return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), height: info.height, width: info.width, channels: 3 };
   // 1 (gray), 2 (gray + alpha) or 4 (RGBA): keep colour, drop alpha.
   const rgb = new Uint8Array(n * 3);
