@@ -106,6 +106,23 @@ const haveBuild = existsSync(workerScript);
     }
   });
 
+  it('passes a sample error from a worker to the consumer with its message', async () => {
+    writeFileSync(join(dir, 'failing.mjs'), `export function createLoaderSource() {
+  return {
+    dataset: { length: 4, classes: ['x'], get: (i) => i === 2 ? Promise.reject(new Error('/data/x/2.jpg: cannot decode image')) : Promise.resolve({ image: { data: new Uint8Array(3), height: 1, width: 1, channels: 3 }, label: 0 }) },
+    transform: (img) => img,
+  };
+}\n`);
+    const dl = loader(4, { shuffle: false, batchSize: 2, workers: 1, workerFactory: { module: join(dir, 'failing.mjs') } });
+    try {
+      const it = dl.epoch(0)[Symbol.asyncIterator]();
+      expect((await it.next()).value?.n).toBe(2);
+      await expect(it.next()).rejects.toThrow('/data/x/2.jpg: cannot decode image');
+    } finally {
+      await dl.close();
+    }
+  });
+
   it('reports a factory that does not export the function', async () => {
     writeFileSync(join(dir, 'empty.mjs'), 'export const nothing = 1;\n');
     const dl = loader(4, { workers: 1, workerFactory: { module: join(dir, 'empty.mjs') } });
