@@ -1,1 +1,9 @@
-export {};
+export * from './rng.js';
+export * from './data/index.js';
+export * from './augment/index.js';
+export * from './optim/index.js';
+export * from './schedule/index.js';
+export * from './loss/index.js';
+export * from './config/index.js';
+export * from './plot/index.js';
+export * from './trainer/index.js';

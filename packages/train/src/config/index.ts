@@ -1,0 +1,4 @@
+export * from './types.js';
+export * from './schema.js';
+export * from './validate.js';
+export * from './load.js';

@@ -1,0 +1,2 @@
+export * from './curves-svg.js';
+export * from './training-curves.js';
