@@ -49,10 +49,27 @@ describe('source specs', () => {
     expect(transform(img, new Rng(5))).toEqual(a);
     const limited = createLoaderSource({ ...spec(), dataset: { kind: 'image-folder', root, limit: 2 } });
     expect(limited.dataset.length).toBe(2);
+    // Evenly spaced: samples 0 and 3 of the 6, one per class.
+    expect((await limited.dataset.get(1)).label).toBe(1);
+    await expect(limited.dataset.get(2)).rejects.toThrow('dataset index 2 is outside 0..1');
     expect(() => buildTransform([{ op: 'blur' } as never])).toThrow("transform[0].op: unknown step 'blur'");
     const ev = buildTransform([{ op: 'resizeShortCenterCrop', crop: 8, cropPct: 0.875 }]);
     // short side 16 -> floor(8 / 0.875) = 9, then the centre 8x8.
     expect([ev(img, new Rng(0)).height, ev(img, new Rng(0)).width]).toEqual([8, 8]);
+  });
+
+  const fmnist = existsSync('/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz');
+  (fmnist ? it : it.skip)('Fashion-MNIST training pipeline: padded random crop + flip, 1-channel batches (skips without the data)', async () => {
+    const { dataset, transform } = createLoaderSource({
+      dataset: { kind: 'fashion-mnist', split: 'train', limit: 600 },
+      transform: [{ op: 'randomCrop', size: 28, padding: 4 }, { op: 'randomHorizontalFlip' }],
+    });
+    const dl = new DataLoader(dataset, { batchSize: 128, shuffle: true, dropLast: true, seed: 0, transform, mean: [0.286], std: [0.353] });
+    const batches = await collect(dl.epoch(0));
+    expect(batches.map((b) => [b.n, b.height, b.width, b.channels])).toEqual(new Array(4).fill([128, 28, 28, 1]));
+    const counts = new Array<number>(10).fill(0);
+    for (const b of batches) for (const y of b.labels) counts[y]++;
+    expect(counts.every((c) => c > 20)).toBe(true);
   });
 
   const built = existsSync(fileURLToPath(new URL('../../dist/data/source.js', import.meta.url)));

@@ -40,19 +40,28 @@ export interface SourceSpec {
   transform: TransformStep[];
 }
 
-/** The first `limit` samples of a dataset (smoke runs). */
+/**
+ * `limit` samples of a dataset for smoke runs, evenly spaced (sample k is inner index
+ * floor(k * length / limit)) so a class-sorted folder dataset still shows every class.
+ */
 export class LimitedDataset implements ClassificationDataset {
   readonly length: number;
+  private readonly stride: number;
   constructor(private readonly inner: ClassificationDataset, limit: number) {
     if (!Number.isInteger(limit) || limit < 1) throw new Error(`dataset limit must be a positive integer, got ${limit}`);
     this.length = Math.min(limit, inner.length);
+    this.stride = inner.length / this.length;
   }
   get classes(): string[] {
     return this.inner.classes;
   }
+  /** The inner dataset's index of sample `i`. */
+  innerIndex(i: number): number {
+    return Math.floor(i * this.stride);
+  }
   get(i: number): ReturnType<ClassificationDataset['get']> {
     if (!Number.isInteger(i) || i < 0 || i >= this.length) return Promise.reject(new Error(`dataset index ${i} is outside 0..${this.length - 1}`));
-    return this.inner.get(i);
+    return this.inner.get(this.innerIndex(i));
   }
 }
 
