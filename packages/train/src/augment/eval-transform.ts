@@ -4,7 +4,7 @@
  * then centre crop (offsets round((size - crop) / 2), zero padding when the image is smaller).
  */
 import { checkImage, createImage, roundHalfEven, type ImageU8, type Transform } from './image.js';
-import { resize, type Interpolation } from './resample.js';
+import { resize, resizeRegion, type Interpolation } from './resample.js';
 
 /** torchvision's Resize(int) output size: short side -> `size`, long side scaled and truncated. */
 export function shortSideSize(height: number, width: number, size: number): [number, number] {
@@ -31,13 +31,20 @@ export function centerCrop(img: ImageU8, cropHeight: number, cropWidth: number):
   return out;
 }
 
-export function resizeShortCenterCrop(crop: number, cropPct: number, interpolation: Interpolation = 'bilinear'): Transform {
+export function resizeShortCenterCrop(
+  crop: number,
+  cropPct: number,
+  interpolation: Interpolation = 'bilinear',
+  antialias = false,
+): Transform {
   if (!Number.isInteger(crop) || crop < 1) throw new Error(`resizeShortCenterCrop: crop must be a positive integer, got ${crop}`);
   if (!(cropPct > 0) || !Number.isFinite(cropPct)) throw new Error(`resizeShortCenterCrop: cropPct must be > 0, got ${cropPct}`);
   const scaleSize = Math.floor(crop / cropPct);
   return (img) => {
     checkImage(img, 'resizeShortCenterCrop');
     const [h, w] = shortSideSize(img.height, img.width, scaleSize);
-    return centerCrop(resize(img, h, w, interpolation), crop, crop);
+    if (h < crop || w < crop) return centerCrop(resize(img, h, w, interpolation, { antialias }), crop, crop);
+    const window = { top: roundHalfEven((h - crop) / 2), left: roundHalfEven((w - crop) / 2), height: crop, width: crop };
+    return resizeRegion(img, 0, 0, img.height, img.width, h, w, interpolation, { antialias, window });
   };
 }

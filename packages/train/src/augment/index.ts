@@ -1,7 +1,7 @@
 export { compose, createImage, checkImage } from './image.js';
 export type { ImageU8, Transform } from './image.js';
 export { resize, resizeRegion } from './resample.js';
-export type { Interpolation } from './resample.js';
+export type { Interpolation, OutputWindow, ResizeOptions } from './resample.js';
 export { randomResizedCrop, randomResizedCropParams } from './random-resized-crop.js';
 export type { CropBox, RandomResizedCropOptions } from './random-resized-crop.js';
 export { horizontalFlip, randomHorizontalFlip } from './flip.js';

@@ -19,6 +19,8 @@ export interface RandomResizedCropOptions {
   scale?: [number, number];
   ratio?: [number, number];
   interpolation?: Interpolation;
+  /** PIL-style antialiasing when the crop is downscaled; default false (torchvision's tensor path). */
+  antialias?: boolean;
 }
 
 export function sizePair(size: number | [number, number], where: string): [number, number] {
@@ -73,6 +75,7 @@ export function randomResizedCrop(size: number | [number, number], opts: RandomR
   const scale = opts.scale ?? [0.08, 1.0];
   const ratio = opts.ratio ?? [3 / 4, 4 / 3];
   const interpolation = opts.interpolation ?? 'bilinear';
+  const antialias = opts.antialias === true;
   if (!(scale[0] > 0 && scale[0] <= scale[1] && scale[1] <= 1)) {
     throw new Error(`randomResizedCrop: scale must satisfy 0 < lo <= hi <= 1, got [${scale.join(', ')}]`);
   }
@@ -82,6 +85,6 @@ export function randomResizedCrop(size: number | [number, number], opts: RandomR
   return (img, rng) => {
     checkImage(img, 'randomResizedCrop');
     const box = randomResizedCropParams(img.height, img.width, scale, ratio, rng);
-    return resizeRegion(img, box.top, box.left, box.height, box.width, outH, outW, interpolation);
+    return resizeRegion(img, box.top, box.left, box.height, box.width, outH, outW, interpolation, { antialias });
   };
 }

@@ -16,9 +16,9 @@ interface Fixture {
   inputs: Record<string, { channels: 1 | 3; height: number; width: number; data: number[] }>;
   ops: { input: string; op: AugmentOpName; magnitude: number; output: number[] }[];
   hue: { input: string; factor: number; output: number[] }[];
-  resize: { input: string; mode: Interpolation; size: [number, number]; output: number[] }[];
+  resize: { input: string; mode: Interpolation; size: [number, number]; antialias?: boolean; output: number[] }[];
   resizedCrop: { input: string; mode: Interpolation; box: [number, number, number, number]; size: [number, number]; output: number[] }[];
-  eval: { input: string; crop: number; cropPct: number; shape: number[]; output: number[] }[];
+  eval: { input: string; crop: number; cropPct: number; antialias: boolean; shape: number[]; output: number[] }[];
   spaces: Record<string, Record<'autoaugment' | 'randaugment', Record<string, { magnitudes: number[] | null; signed: boolean }>>>;
   imagenetPolicy: [string, number, number | null][][];
 }
@@ -58,9 +58,9 @@ describe('adjustHue matches torchvision', () => {
   });
 });
 
-describe('resize matches torch interpolate (antialias off)', () => {
-  it.each(fixture.resize.map((c) => [`${c.mode} ${c.input} -> ${c.size.join('x')}`, c] as const))('%s', (_name, c) => {
-    const d = diff(resize(input(c.input), c.size[0], c.size[1], c.mode).data, c.output);
+describe('resize matches torch interpolate (antialias off and on)', () => {
+  it.each(fixture.resize.map((c) => [`${c.mode}${c.antialias ? ' antialias' : ''} ${c.input} -> ${c.size.join('x')}`, c] as const))('%s', (_name, c) => {
+    const d = diff(resize(input(c.input), c.size[0], c.size[1], c.mode, { antialias: c.antialias === true }).data, c.output);
     expect(d.max).toBeLessThanOrEqual(1);
     expect(d.count).toBeLessThanOrEqual(2);
   });
@@ -70,8 +70,8 @@ describe('resize matches torch interpolate (antialias off)', () => {
     expect(d.max).toBeLessThanOrEqual(1);
     expect(d.count).toBeLessThanOrEqual(2);
   });
-  it.each(fixture.eval.map((c) => [`eval crop ${c.crop} pct ${c.cropPct} on ${c.input}`, c] as const))('%s', (_name, c) => {
-    const out = resizeShortCenterCrop(c.crop, c.cropPct, 'bilinear')(input(c.input), new Rng(0));
+  it.each(fixture.eval.map((c) => [`eval crop ${c.crop} pct ${c.cropPct}${c.antialias ? ' antialias' : ''} on ${c.input}`, c] as const))('%s', (_name, c) => {
+    const out = resizeShortCenterCrop(c.crop, c.cropPct, 'bilinear', c.antialias)(input(c.input), new Rng(0));
     expect([out.channels, out.height, out.width]).toEqual(c.shape);
     const d = diff(out.data, c.output);
     expect(d.max).toBeLessThanOrEqual(1);
