@@ -1,28 +1,8 @@
 /** Builds one normalised NHWC batch from dataset indices; shared by in-process and worker loading. */
-import type { ImageU8, Transform } from '../augment/image.js';
+import type { Transform } from '../augment/image.js';
+import { writeFloatNormalized } from '../augment/normalize.js';
 import { sampleRng } from './sampling.js';
 import type { Batch, ClassificationDataset } from './types.js';
-
-/** Writes (x/255 - mean[c]) / std[c] of `img` into `out` at `offset`. */
-export function writeNormalized(img: ImageU8, mean: number[], std: number[], out: Float32Array, offset: number): void {
-  const C = img.channels;
-  const scale = new Float64Array(C);
-  const shift = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    scale[c] = 1 / (255 * std[c]);
-    shift[c] = mean[c] / std[c];
-  }
-  const d = img.data;
-  if (C === 1) {
-    for (let i = 0; i < d.length; i++) out[offset + i] = d[i] * scale[0] - shift[0];
-  } else {
-    for (let i = 0; i < d.length; i += 3) {
-      out[offset + i] = d[i] * scale[0] - shift[0];
-      out[offset + i + 1] = d[i + 1] * scale[1] - shift[1];
-      out[offset + i + 2] = d[i + 2] * scale[2] - shift[2];
-    }
-  }
-}
 
 export function checkNormalization(mean: number[], std: number[]): void {
   if (!Array.isArray(mean) || !Array.isArray(std) || mean.length !== std.length || (mean.length !== 1 && mean.length !== 3)) {
@@ -53,7 +33,7 @@ export async function assembleBatch(
       throw new Error(`DataLoader: sample ${idx} is ${img.height}x${img.width}x${img.channels} after the transform, but the batch is ${H}x${W}x${C} (add a crop/resize to a fixed size)`);
     }
     if (img.data.length !== H * W * C) throw new Error(`DataLoader: sample ${idx}: image data has ${img.data.length} bytes, expected ${H * W * C}`);
-    writeNormalized(img, mean, std, images!, k * H * W * C);
+    writeFloatNormalized(img, mean, std, images!, k * H * W * C);
     const y = samples[k].label;
     if (!Number.isInteger(y) || y < 0) throw new Error(`DataLoader: sample ${idx} has label ${y}, expected an integer >= 0`);
     labels[k] = y;

@@ -5,7 +5,6 @@ export { parseIdx, readIdxFile, type IdxData } from './idx.js';
 export { FashionMnist, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR } from './fashion-mnist.js';
 export { decodeImageRgb, ImageFolder, IMG_EXTENSIONS } from './image-folder.js';
 export { epochOrder, sampleRng } from './sampling.js';
-export { writeNormalized } from './assemble.js';
 export { DataLoader, loaderWorkerScript } from './loader.js';
 export {
   buildDataset, buildTransform, createLoaderSource, LimitedDataset, sourceWorkerFactory,
