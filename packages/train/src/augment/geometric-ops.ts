@@ -40,6 +40,8 @@ export function warpAffineNearest(img: ImageU8, matrix: number[], fill = 0): Ima
   const out = createImage(h, w, c);
   if (fill !== 0) out.data.fill(fill);
   // torch: theta^T / [w/2, h/2] (float32), grid = base · theta', pixel = ((g + 1)·size - 1) / 2.
+  // Nearest sampling makes .5 ties common (shears about the corner), so the float32 operation
+  // order of ATen's CPU kernels is reproduced below.
   const hw = f32(0.5 * w);
   const hh = f32(0.5 * h);
   const t = matrix.map(f32);
@@ -55,8 +57,10 @@ export function warpAffineNearest(img: ImageU8, matrix: number[], fill = 0): Ima
     const by = f32(-h * 0.5 + 0.5 + y);
     for (let x = 0; x < w; x++) {
       const bx = f32(-w * 0.5 + 0.5 + x);
-      const gx = f32(f32(f32(bx * r0) + f32(by * r1)) + r2);
-      const gy = f32(f32(f32(bx * r3) + f32(by * r4)) + r5);
+      // bmm accumulates x·a, then fma(y, b, ·), then fma(1, c, ·); a float32 product is exact in
+      // double, so one f32 rounding of the double sum is the fused result.
+      const gx = f32(r2 + f32(by * r1 + f32(bx * r0)));
+      const gy = f32(r5 + f32(by * r4 + f32(bx * r3)));
       const px = f32(f32(f32(f32(gx + 1) * w) - 1) / 2);
       const py = f32(f32(f32(f32(gy + 1) * h) - 1) / 2);
       const ix = roundHalfEven(px);

@@ -194,7 +194,8 @@ export function autocontrast(img: ImageU8): ImageU8 {
     }
     const flat = hi === lo;
     const min = flat ? 0 : lo;
-    const scale = flat ? 1 : f32(255 / (hi - lo));
+    // torch evaluates `255.0 / tensor` as tensor.reciprocal() * 255.
+    const scale = flat ? 1 : f32(f32(1 / (hi - lo)) * 255);
     for (let i = ch; i < s.length; i += c) out.data[i] = clampTruncU8(f32((s[i] - min) * scale));
   }
   return out;
