@@ -27,29 +27,35 @@ export function countsToString(counts: ArrayLike<number>): string {
   return s;
 }
 
+/** 32^k for the at most 7 five-bit groups of one value (multiplication, not `**`, in the hot loop). */
+const GROUP_SCALE = [1, 32, 1024, 32768, 1048576, 33554432, 1073741824, 34359738368];
+
 /** Inverse of {@link countsToString}. Throws on characters outside '0'..'o' or a cut-off group. */
 export function countsFromString(s: string): Uint32Array {
-  const counts: number[] = [];
+  // Every value takes at least one character, so s.length bounds the count.
+  const counts = new Uint32Array(s.length);
+  let m = 0;
   let p = 0;
-  while (p < s.length) {
+  const n = s.length;
+  while (p < n) {
     let x = 0;
     let k = 0;
     let more = true;
     while (more) {
-      if (p >= s.length) throw new Error(`RLE counts string ends inside a value at character ${p}`);
+      if (p >= n) throw new Error(`RLE counts string ends inside a value at character ${p}`);
       const c = s.charCodeAt(p) - 48;
       if (c < 0 || c > 63) throw new Error(`RLE counts string: character ${JSON.stringify(s[p])} at ${p} is outside '0'..'o'`);
-      x += (c & 0x1f) * 2 ** (5 * k);
+      if (k >= GROUP_SCALE.length - 1) throw new Error(`RLE counts string: value at character ${p} has more than ${GROUP_SCALE.length - 1} groups`);
+      x += (c & 0x1f) * GROUP_SCALE[k];
       more = (c & 0x20) !== 0;
       p++;
       k++;
-      if (!more && (c & 0x10) !== 0) x -= 2 ** (5 * k);
+      if (!more && (c & 0x10) !== 0) x -= GROUP_SCALE[k];
     }
-    const m = counts.length;
     if (m > 2) x += counts[m - 2];
-    counts.push(x >>> 0);
+    counts[m++] = x >>> 0;
   }
-  return Uint32Array.from(counts);
+  return counts.slice(0, m);
 }
 
 /** Decodes a COCO compressed RLE object (`{size: [h, w], counts: string}`). */

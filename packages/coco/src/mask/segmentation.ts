@@ -8,7 +8,33 @@ import { countsFromString } from './codec.js';
 import { rleFrBbox, rleFrPoly } from './poly.js';
 import { rleMerge, type RleMask } from './rle.js';
 
+/**
+ * Decoded masks by segmentation object: loadRes decodes each result once for its area, and
+ * COCOeval needs the same mask again (decoding compressed strings was the largest cost of a
+ * val2017-sized segm evaluation). Weak keys: a mask lives as long as its annotation.
+ */
+const decoded = new WeakMap<object, { h: number; w: number; source: unknown; parts: number; rle: RleMask }>();
+
+/** What a cached mask was decoded from, so an annotation edited in place is decoded again. */
+function sourceOf(segm: Segmentation): { source: unknown; parts: number } {
+  if (Array.isArray(segm)) return { source: segm[0], parts: segm.length };
+  return { source: (segm as { counts?: unknown }).counts, parts: 0 };
+}
+
+/** The returned mask may be shared between calls: treat it as read-only. */
 export function segmentationToRle(segm: Segmentation, h: number, w: number, where = 'segmentation'): RleMask {
+  if (segm === null || typeof segm !== 'object') return decodeSegmentation(segm, h, w, where);
+  const key = segm as unknown as object;
+  const { source, parts } = sourceOf(segm);
+  const hit = decoded.get(key);
+  // An RLE object carries its own size; polygons and boxes depend on the image's.
+  if (hit && hit.source === source && hit.parts === parts && (!Array.isArray(segm) || (hit.h === h && hit.w === w))) return hit.rle;
+  const rle = decodeSegmentation(segm, h, w, where);
+  decoded.set(key, { h, w, source, parts, rle });
+  return rle;
+}
+
+function decodeSegmentation(segm: Segmentation, h: number, w: number, where: string): RleMask {
   if (Array.isArray(segm)) {
     if (segm.length === 0 || !Array.isArray(segm[0])) throw new Error(`${where}: expected a non-empty list of polygons, got ${JSON.stringify(segm).slice(0, 60)}`);
     const first = segm[0].length;
