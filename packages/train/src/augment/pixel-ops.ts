@@ -9,6 +9,13 @@ import { clampRoundU8, clampTruncU8, createImage, type ImageU8 } from './image.j
 
 const f32 = Math.fround;
 
+/** f32(factor · v) for every uint8 v: the products take only 256 values, so ops use lookups. */
+function productTable(factor: number): Float32Array {
+  const t = new Float32Array(256);
+  for (let v = 0; v < 256; v++) t[v] = f32(factor * v);
+  return t;
+}
+
 /** (ratio·a + (1-ratio)·b) in float32, clamped to 0..255 and truncated. `b` is per pixel or a constant. */
 function blend(img: ImageU8, other: Uint8Array | number, ratio: number): ImageU8 {
   const r = f32(ratio);
@@ -16,11 +23,15 @@ function blend(img: ImageU8, other: Uint8Array | number, ratio: number): ImageU8
   const out = createImage(img.height, img.width, img.channels);
   const a = img.data;
   const d = out.data;
+  const ra = productTable(r);
   if (typeof other === 'number') {
     const qb = f32(q * f32(other));
-    for (let i = 0; i < a.length; i++) d[i] = clampTruncU8(f32(f32(r * a[i]) + qb));
+    const lut = new Uint8Array(256);
+    for (let v = 0; v < 256; v++) lut[v] = clampTruncU8(f32(ra[v] + qb));
+    for (let i = 0; i < a.length; i++) d[i] = lut[a[i]];
   } else {
-    for (let i = 0; i < a.length; i++) d[i] = clampTruncU8(f32(f32(r * a[i]) + f32(q * other[i])));
+    const qb = productTable(q);
+    for (let i = 0; i < a.length; i++) d[i] = clampTruncU8(f32(ra[a[i]] + qb[other[i]]));
   }
   return out;
 }
@@ -31,11 +42,11 @@ export function grayscaleValues(img: ImageU8): Uint8Array {
   if (img.channels === 1) return img.data.slice();
   const s = img.data;
   const out = new Uint8Array(n);
-  const wr = f32(0.2989);
-  const wg = f32(0.587);
-  const wb = f32(0.114);
+  const wr = productTable(f32(0.2989));
+  const wg = productTable(f32(0.587));
+  const wb = productTable(f32(0.114));
   for (let p = 0, i = 0; p < n; p++, i += 3) {
-    out[p] = clampTruncU8(f32(f32(f32(wr * s[i]) + f32(wg * s[i + 1])) + f32(wb * s[i + 2])));
+    out[p] = clampTruncU8(f32(f32(wr[s[i]] + wg[s[i + 1]]) + wb[s[i + 2]]));
   }
   return out;
 }
@@ -134,19 +145,26 @@ export function adjustSharpness(img: ImageU8, factor: number): ImageU8 {
   if (h <= 2 || w <= 2) return img;
   const s = img.data;
   const blurred = s.slice();
-  const k = f32(1 / 13);
-  const kc = f32(5 / 13);
+  const k = productTable(f32(1 / 13));
+  const kc = productTable(f32(5 / 13));
+  const row = w * c;
   for (let y = 1; y < h - 1; y++) {
     for (let x = 1; x < w - 1; x++) {
       for (let ch = 0; ch < c; ch++) {
-        let acc = 0;
-        for (let dy = -1; dy <= 1; dy++) {
-          for (let dx = -1; dx <= 1; dx++) {
-            const v = s[((y + dy) * w + (x + dx)) * c + ch];
-            acc = f32(acc + f32((dy === 0 && dx === 0 ? kc : k) * v));
-          }
-        }
-        blurred[(y * w + x) * c + ch] = clampRoundU8(acc);
+        // Taps in row-major order, accumulated in float32 like the reference conv.
+        const m = (y * w + x) * c + ch;
+        const u = m - row;
+        const d = m + row;
+        let acc = k[s[u - c]];
+        acc = f32(acc + k[s[u]]);
+        acc = f32(acc + k[s[u + c]]);
+        acc = f32(acc + k[s[m - c]]);
+        acc = f32(acc + kc[s[m]]);
+        acc = f32(acc + k[s[m + c]]);
+        acc = f32(acc + k[s[d - c]]);
+        acc = f32(acc + k[s[d]]);
+        acc = f32(acc + k[s[d + c]]);
+        blurred[m] = clampRoundU8(acc);
       }
     }
   }

@@ -52,9 +52,7 @@ describe('AutoAugment/RandAugment ops match torchvision', () => {
 
 describe('adjustHue matches torchvision', () => {
   it.each(fixture.hue.map((c) => [`hue ${c.factor} on ${c.input}`, c] as const))('%s', (_name, c) => {
-    const d = diff(adjustHue(input(c.input), c.factor).data, c.output);
-    expect(d.max).toBeLessThanOrEqual(1);
-    expect(d.count).toBeLessThanOrEqual(Math.ceil(c.output.length * 0.02));
+    expect(diff(adjustHue(input(c.input), c.factor).data, c.output)).toEqual({ count: 0, max: 0 });
   });
 });
 
