@@ -152,8 +152,21 @@ export class ClassificationTrainer {
     const r = await evaluateClassifier(this.o.model, this.o.eval, this.o.numClasses);
     log.write({ type: 'eval', step, epoch, top1: r.top1, top5: r.top5, loss: r.loss, samples: r.samples, time: new Date().toISOString() });
     progress.message(`eval at step ${step}: top-1 ${(r.top1 * 100).toFixed(2)}% top-5 ${(r.top5 * 100).toFixed(2)}% loss ${r.loss.toFixed(4)} (${r.samples} images)`);
-    if (this.o.plot !== false) await writeTrainingCurves(log.records, this.paths.plot);
+    await this.plot(log, progress);
     return r;
+  }
+
+  private plotFailed = false;
+
+  /** The curves are a by-product: failing to draw them (no sharp) warns once and never stops training. */
+  private async plot(log: JsonlLog, progress: ProgressLine): Promise<void> {
+    if (this.o.plot === false || this.plotFailed) return;
+    try {
+      await writeTrainingCurves(log.records, this.paths.plot);
+    } catch (err) {
+      this.plotFailed = true;
+      progress.message(`warning: could not write ${this.paths.plot}: ${(err as Error).message}`);
+    }
   }
 
   async run(): Promise<TrainResult> {
@@ -262,7 +275,7 @@ export class ClassificationTrainer {
       }
     }
     progress.end();
-    if (o.plot !== false) await writeTrainingCurves(log.records, this.paths.plot);
+    await this.plot(log, progress);
     const wallSeconds = (Date.now() - started) / 1000;
     return { steps: step, losses, finalEval, bestTop1, imagesPerSecond: batchSize.images / Math.max(wallSeconds, 1e-9), wallSeconds, checkpoint: lastCheckpoint };
   }
