@@ -1,0 +1,83 @@
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { configHash, deepMerge, loadTrainConfig } from './load.js';
+
+const CONFIGS = resolve(__dirname, '../../../cli/configs');
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tfv-config-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const write = (name: string, v: unknown) => {
+  const p = join(dir, name);
+  writeFileSync(p, typeof v === 'string' ? v : JSON.stringify(v));
+  return p;
+};
+
+describe('committed configs', () => {
+  const files = ['imagenet', 'fashion-mnist'].flatMap((d) => readdirSync(join(CONFIGS, d)).map((f) => join(CONFIGS, d, f)));
+  it.each(files)('%s loads and validates', (f) => {
+    const c = loadTrainConfig(f);
+    expect(c.model.name.length).toBeGreaterThan(0);
+  });
+  it('the ImageNet family configs carry the ResNeSt recipe', () => {
+    const c = loadTrainConfig(join(CONFIGS, 'imagenet', 'resnest50d.json'));
+    expect(c.schedule).toEqual({ epochs: 270, warmupEpochs: 5, kind: 'cosine' });
+    expect(c.optim).toMatchObject({ lr: 0.1, momentum: 0.9, weightDecay: 1e-4 });
+    expect(c.augment).toMatchObject({ labelSmoothing: 0.1, mixupAlpha: 0.2, autoAugment: 'imagenet' });
+    expect(c.regularisation).toEqual({ dropBlock: 0.1, dropRate: 0, zeroInitLastBn: true });
+    expect(loadTrainConfig(join(CONFIGS, 'imagenet', 'resnest200e.json')).regularisation.dropRate).toBe(0.2);
+    expect(loadTrainConfig(join(CONFIGS, 'imagenet', 'resnest269e.json')).data.inputSize).toBe(416);
+  });
+});
+
+describe('loadTrainConfig', () => {
+  const base = JSON.parse(JSON.stringify(require(join(CONFIGS, 'fashion-mnist', 'base.json'))));
+  it('merges "extends" deeply, relative to the extending file, child wins', () => {
+    write('base.json', base);
+    const sub = join(dir, 'sub');
+    require('node:fs').mkdirSync(sub);
+    writeFileSync(join(sub, 'child.json'), JSON.stringify({ extends: '../base.json', optim: { lr: 0.5 }, model: { name: 'resnet18', options: {} } }));
+    const c = loadTrainConfig(join(sub, 'child.json'));
+    expect(c.optim).toEqual({ ...base.optim, lr: 0.5 });
+    expect(c.model.name).toBe('resnet18');
+    expect(c.data).toEqual(base.data);
+  });
+  it('applies overrides last', () => {
+    const p = write('c.json', base);
+    expect(loadTrainConfig(p, { data: { root: '/x' }, schedule: { epochs: 9 } }).data.root).toBe('/x');
+  });
+  it('rejects unknown keys naming file and field', () => {
+    const p = write('c.json', deepMerge(base, { optim: { learningRate: 1 } }));
+    expect(() => loadTrainConfig(p)).toThrow(`${p}: optim: unknown key "learningRate" (known: lr, momentum, nesterov, weightDecay, batchSize, accumulate)`);
+  });
+  it('names bad values and missing fields', () => {
+    const bad = write('bad.json', deepMerge(base, { optim: { batchSize: 0 } }));
+    expect(() => loadTrainConfig(bad)).toThrow(`${bad}: optim.batchSize: must be > 0, got 0`);
+    const { seed: _s, ...noSeed } = base;
+    const missing = write('missing.json', noSeed);
+    expect(() => loadTrainConfig(missing)).toThrow(`${missing}: seed: required field is missing`);
+    const kind = write('kind.json', deepMerge(base, { data: { kind: 'cifar' } }));
+    expect(() => loadTrainConfig(kind)).toThrow(`${kind}: data.kind: expected one of "imagenet-folder", "fashion-mnist", got "cifar"`);
+    const opt = write('opt.json', deepMerge(base, { model: { options: { numClass: 3 } } }));
+    expect(() => loadTrainConfig(opt)).toThrow(`${opt}: model.options.numClass: unknown backbone option`);
+    const both = write('both.json', deepMerge(base, { eval: { everySteps: 5 } }));
+    expect(() => loadTrainConfig(both)).toThrow(`${both}: eval: give exactly one of everySteps or everyEpochs`);
+  });
+  it('reports missing files, bad JSON and extends cycles', () => {
+    expect(() => loadTrainConfig(join(dir, 'nope.json'))).toThrow(`${join(dir, 'nope.json')}: cannot read config (file not found)`);
+    const broken = write('broken.json', '{"seed": ');
+    expect(() => loadTrainConfig(broken)).toThrow(`${broken}: invalid JSON`);
+    write('a.json', { extends: './b.json' });
+    write('b.json', { extends: './a.json' });
+    expect(() => loadTrainConfig(join(dir, 'a.json'))).toThrow('"extends" cycle');
+  });
+  it('hashes what defines the run, not where data lives or how often it logs', () => {
+    const p = write('c.json', base);
+    const c = loadTrainConfig(p);
+    expect(configHash(loadTrainConfig(p, { data: { root: '/elsewhere', workers: 3 }, log: { everySteps: 1 } }))).toBe(configHash(c));
+    expect(configHash(loadTrainConfig(p, { optim: { lr: 0.3 } }))).not.toBe(configHash(c));
+  });
+});
