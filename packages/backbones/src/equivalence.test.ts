@@ -11,7 +11,18 @@ import { initBackend } from '@tfvision/nn';
 import { createBackbone, listModels } from './index.js';
 import { fillFormulaWeights, formulaInput } from './testing/formula-weights.js';
 
+interface FeatureSummary {
+  module: string;
+  shape: number[];
+  sum: number;
+  sumsq: number;
+  absmax: number;
+  positions: number[];
+  values: number[];
+}
+
 interface EquivalenceFixture {
+  features: FeatureSummary[];
   model: string;
   reference: string;
   input: { batch: number; channels: number; height: number; width: number };
@@ -54,7 +65,37 @@ describe('logits equal timm on formula weights', () => {
         for (let k = 0; k < fx.logits[n].length; k++) maxDiff = Math.max(maxDiff, Math.abs(got[n][k] - fx.logits[n][k]));
       }
       expect(got.length).toBe(fx.logits.length);
-      expect(maxDiff / fx.maxAbsLogit).toBeLessThan(1e-4);
+      expect(maxDiff / fx.maxAbsLogit).toBeLessThan(1e-5);
+    }, 120_000);
+
+    it(`${fx.model}: every feature level equals timm's`, async () => {
+      const model = createBackbone(fx.model, { numClasses: 0, outIndices: fx.features.map((_, i) => i) });
+      fillFormulaWeights(model);
+      model.eval();
+      const { batch, channels, height, width } = fx.input;
+      const x = formulaInput(batch, channels, height, width);
+      const maps = model.forwardFeatures(x);
+      expect(maps.length).toBe(fx.features.length);
+      for (let level = 0; level < maps.length; level++) {
+        const ref = fx.features[level];
+        expect(maps[level].shape).toEqual(ref.shape);
+        const v = (await maps[level].data()) as Float32Array;
+        let sum = 0;
+        let sumsq = 0;
+        for (let i = 0; i < v.length; i++) {
+          sum += v[i];
+          sumsq += v[i] * v[i];
+        }
+        const where = `${fx.model} level ${level} (${ref.module})`;
+        let worst = 0;
+        ref.positions.forEach((p, i) => (worst = Math.max(worst, Math.abs(v[p] - ref.values[i]))));
+        expect({ where, sampled: worst / ref.absmax < 1e-5 }).toEqual({ where, sampled: true });
+        expect({ where, sumsq: Math.abs(sumsq - ref.sumsq) / ref.sumsq < 1e-5 }).toEqual({ where, sumsq: true });
+        // The sum can cancel; compare it on the scale of the sum of |values| (bounded by sqrt(n * sumsq)).
+        expect({ where, sum: Math.abs(sum - ref.sum) / Math.sqrt(v.length * ref.sumsq) < 1e-6 }).toEqual({ where, sum: true });
+      }
+      tf.dispose([x, ...maps]);
+      model.dispose();
     }, 120_000);
   }
 });

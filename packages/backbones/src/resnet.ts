@@ -130,7 +130,9 @@ export class ResNet extends Backbone {
           dropBlock,
           dropPathRate: totalBlocks > 1 ? (dropPathRate * blockIdx) / (totalBlocks - 1) : 0,
           sk: args.sk,
-          resnest: args.resnest ? { ...args.resnest, isFirst: i === 0 } : undefined,
+          // is_first stays false, as in timm and the official ResNeSt code (which passes
+          // is_first=False for layer1): a stride-1 block gets no avd pool.
+          resnest: args.resnest ? { ...args.resnest, isFirst: false } : undefined,
         }));
         prevDilation = dilation;
         inplanes = outChannels;

@@ -74,6 +74,20 @@ def formula(name, shape):
     return v.reshape(shape).astype(np.float32)
 
 
+def feature_summary(module, f):
+    flat = f.reshape(-1)
+    positions = [int(i * (flat.size - 1) / 63) for i in range(64)]
+    return {
+        'module': module,
+        'shape': list(f.shape),
+        'sum': float(flat.sum()),
+        'sumsq': float((flat * flat).sum()),
+        'absmax': float(np.abs(flat).max()),
+        'positions': positions,
+        'values': [float(f'{flat[p]:.9g}') for p in positions],
+    }
+
+
 def stage_modules(model):
     names = []
     for n, _ in model.named_children():
@@ -105,6 +119,14 @@ def main():
         rms = {}
         hooks = []
         mods = dict(model.named_modules())
+        # Every feature level (timm's feature_info, the maps a neck takes), NHWC, summarised by
+        # its sum, sum of squares, max |value| and 64 values at fixed flat positions, so the
+        # test checks each stage and not only the logits (a border or pooling difference in
+        # one early block moved resnest50d's logits by only 4e-5 of their range).
+        features = []
+        feature_modules = [] if torchvision_name else [fi['module'] for fi in model.feature_info]
+        for fm in feature_modules:
+            hooks.append(mods[fm].register_forward_hook(lambda m, i, o, fm=fm: features.append((fm, o.detach().permute(0, 2, 3, 1).contiguous().double().numpy()))))
         for n in stage_modules(model):
             hooks.append(mods[n].register_forward_hook(lambda m, i, o, n=n: rms.__setitem__(n, float(o.float().pow(2).mean().sqrt()))))
         with torch.no_grad():
@@ -122,6 +144,7 @@ def main():
             'stageRms': rms,
             'maxAbsLogit': scale,
             'logits': [[float(f'{v:.9g}') for v in row] for row in logits],
+            'features': [feature_summary(fm, f) for fm, f in features],
         }
         if torchvision_name:
             record['stateDict'] = [[k, list(v.shape)] for k, v in sd.items()]
