@@ -1,0 +1,85 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(__dirname, '../../../..');
+const BIN = join(ROOT, 'packages/cli/dist/bin.js');
+const BUILT = existsSync(BIN) && existsSync(join(ROOT, 'packages/train/dist/index.js'));
+
+function idx(magic: number, dims: number[], data: Uint8Array): Buffer {
+  const head = Buffer.alloc(4 + 4 * dims.length);
+  head.writeUInt32BE(magic, 0);
+  dims.forEach((d, i) => head.writeUInt32BE(d, 4 + 4 * i));
+  return Buffer.concat([head, Buffer.from(data)]);
+}
+
+/** A Fashion-MNIST-format set of 8x8 images: class c has a bright square at a class-specific spot. */
+function writeFakeFashionMnist(dir: string, prefix: string, n: number): void {
+  const s = 8;
+  const images = new Uint8Array(n * s * s);
+  const labels = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = i % 10;
+    labels[i] = c;
+    const at = c % 6;
+    for (let y = 0; y < 3; y++) for (let x = 0; x < 3; x++) images[i * s * s + (at + y) * s + ((c * 3) % 6) + x] = 255;
+  }
+  writeFileSync(join(dir, `${prefix}-images-idx3-ubyte`), idx(0x803, [n, s, s], images));
+  writeFileSync(join(dir, `${prefix}-labels-idx1-ubyte`), idx(0x801, [n], labels));
+}
+
+const config = {
+  model: { name: 'resnet18', options: {}, args: { layers: [1, 1, 1, 1], channels: [4, 4, 8, 8], stemStride: 1, stemPool: false } },
+  data: { kind: 'fashion-mnist', root: '/nonexistent', inputSize: 8, workers: 0, prefetch: 2 },
+  augment: { randomResizedCrop: false, randomCropPadding: 1, flip: true, colorJitter: false, lighting: 0, autoAugment: false, randAugment: false, mixupAlpha: 0.2, labelSmoothing: 0.1 },
+  optim: { lr: 0.1, momentum: 0.9, nesterov: true, weightDecay: 1e-4, batchSize: 8, accumulate: 1 },
+  schedule: { epochs: 1, warmupEpochs: 0, kind: 'cosine' },
+  regularisation: { dropBlock: 0, dropRate: 0, zeroInitLastBn: true },
+  eval: { everySteps: 2 },
+  checkpoint: { everySteps: 2, keep: 2 },
+  log: { everySteps: 1 },
+  seed: 0,
+};
+
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, TFVISION_BACKEND: 'cpu' }, timeout: 120_000 });
+
+(BUILT ? describe : describe.skip)('tfvision train cls (built CLI)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tfv-train-cli-'));
+    mkdirSync(join(dir, 'data'));
+    writeFakeFashionMnist(join(dir, 'data'), 'train', 24);
+    writeFakeFashionMnist(join(dir, 'data'), 't10k', 10);
+    writeFileSync(join(dir, 'tiny.json'), JSON.stringify(config));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('trains a few steps and writes the JSONL log, curves and checkpoints', () => {
+    const out = join(dir, 'out');
+    const r = run(['train', 'cls', '--config', join(dir, 'tiny.json'), '--data', join(dir, 'data'), '--out', out, '--steps', '3']);
+    expect(r.stderr).toContain('train: resnet18');
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/step 3\/3 .*loss \d+\.\d{4} lr .* img\/s ETA/);
+    const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number; top1?: number });
+    expect(log.filter((x) => x.type === 'train').map((x) => x.step)).toEqual([1, 2, 3]);
+    const evals = log.filter((x) => x.type === 'eval');
+    expect(evals.map((x) => x.step)).toEqual([2, 3]);
+    expect(evals.every((x) => typeof x.top1 === 'number' && x.top1 >= 0 && x.top1 <= 1)).toBe(true);
+    expect(JSON.parse(readFileSync(join(out, 'checkpoints', 'latest.json'), 'utf8'))).toEqual({ checkpoint: 'step-00000003', step: 3 });
+    for (const f of ['model.safetensors', 'optimizer.safetensors', 'trainer.json']) expect(existsSync(join(out, 'checkpoints', 'step-00000003', f))).toBe(true);
+    expect(existsSync(join(out, 'checkpoints', 'step-00000002'))).toBe(true);
+    expect(readFileSync(join(out, 'curves.png')).subarray(1, 4).toString()).toBe('PNG');
+  }, 150_000);
+
+  it('rejects a bad config with exit code 2 and the field named', () => {
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...config, optim: { ...config.optim, momentun: 0.9 } }));
+    const r = run(['train', 'cls', '--config', bad]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${bad}: optim: unknown key "momentun"`);
+    const noTask = run(['train', '--config', bad]);
+    expect(noTask.status).toBe(2);
+    expect(noTask.stderr).toContain('missing task: tfvision train cls --config C');
+  }, 60_000);
+});
