@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { configHash, deepMerge, loadTrainConfig } from './load.js';
@@ -34,11 +34,11 @@ describe('committed configs', () => {
 });
 
 describe('loadTrainConfig', () => {
-  const base = JSON.parse(JSON.stringify(require(join(CONFIGS, 'fashion-mnist', 'base.json'))));
+  const base = JSON.parse(readFileSync(join(CONFIGS, 'fashion-mnist', 'base.json'), 'utf8'));
   it('merges "extends" deeply, relative to the extending file, child wins', () => {
     write('base.json', base);
     const sub = join(dir, 'sub');
-    require('node:fs').mkdirSync(sub);
+    mkdirSync(sub);
     writeFileSync(join(sub, 'child.json'), JSON.stringify({ extends: '../base.json', optim: { lr: 0.5 }, model: { name: 'resnet18', options: {} } }));
     const c = loadTrainConfig(join(sub, 'child.json'));
     expect(c.optim).toEqual({ ...base.optim, lr: 0.5 });
