@@ -1,4 +1,4 @@
-import { getModelEntry, ResNet, RESNET_VARIANTS, type Backbone } from '@tfvision/backbones';
+import { getModelEntry, ResNet, RESNET_VARIANTS, type Backbone, type BackboneOptions } from '@tfvision/backbones';
 import { setInitSeed } from '@tfvision/nn';
 import { randomHorizontalFlip } from '../augment/index.js';
 import { DataLoader, type ClassificationDataset, type ClassificationSample } from '../data/index.js';
@@ -26,11 +26,11 @@ export class SquaresDataset implements ClassificationDataset {
 }
 
 /** A narrow ResNet (one basic block per stage, no stem pooling) for 1-channel test images. */
-export function tinyResNet(numClasses: number, seed: number): Backbone {
+export function tinyResNet(numClasses: number, seed: number, options: BackboneOptions = {}): Backbone {
   setInitSeed(seed);
   return new ResNet(
     { ...RESNET_VARIANTS.resnet18.args, layers: [1, 1, 1, 1], channels: [4, 4, 8, 8], stemStride: 1, stemPool: false },
-    { numClasses, inChans: 1 },
+    { numClasses, inChans: 1, ...options },
     getModelEntry('resnet18').defaultCfg,
   );
 }

@@ -31,6 +31,10 @@ const train = new SquaresDataset(32, 8, 3);
 const evalSet = new SquaresDataset(6, 8, 3, 99);
 
 function options(outDir: string, over: Partial<TrainerOptions> = {}): TrainerOptions {
+  return baseOptions(outDir, over);
+}
+
+function baseOptions(outDir: string, over: Partial<TrainerOptions> = {}): TrainerOptions {
   return {
     model: tinyResNet(3, 5),
     train: squaresLoader(train, 8, true),
@@ -62,6 +66,9 @@ function options(outDir: string, over: Partial<TrainerOptions> = {}): TrainerOpt
 
 describe('ClassificationTrainer', () => {
   it('resumes exactly: k steps, fresh objects, resume, N-k steps == N uninterrupted steps', async () => {
+    // DropBlock (ramped) and dropout on: their masks must also replay exactly after a resume.
+    const stochastic = (seed: number) => tinyResNet(3, seed, { dropBlockRate: 0, dropRate: 0.3 });
+    const options = (outDir: string, over: Partial<TrainerOptions> = {}) => baseOptions(outDir, { model: stochastic(5), dropBlock: 0.5, ...over });
     const full = new ClassificationTrainer(options(tempDir()));
     expect(full.stepsPerEpoch).toBe(2); // 4 batches of 8, 2 per step
     expect(full.totalSteps).toBe(4);
@@ -74,7 +81,7 @@ describe('ClassificationTrainer', () => {
     const b1 = await first.run();
     expect(b1.steps).toBe(1);
     // A differently initialised model: everything must come from the checkpoint.
-    const second = new ClassificationTrainer(options(out, { model: tinyResNet(3, 1234), resume: true }));
+    const second = new ClassificationTrainer(options(out, { model: stochastic(1234), resume: true }));
     const b2 = await second.run();
     expect(b2.steps).toBe(4);
     const resumed = [...b1.losses, ...b2.losses];

@@ -15,6 +15,7 @@ import { NonFiniteLossError } from './errors.js';
 import { evaluateClassifier, type EvalResult } from './evaluate.js';
 import { JsonlLog } from './jsonl-log.js';
 import { ProgressLine } from './progress.js';
+import { withSeededMathRandom } from './seeded-random.js';
 
 export interface TrainerOptions {
   model: Backbone;
@@ -118,14 +119,19 @@ export class ClassificationTrainer {
   }
 
   /** Forward + backward of one micro-batch; adds its gradients (divided by k) into `acc`. */
-  private async microStep(b: Batch, acc: Map<string, tf.Tensor>, k: number): Promise<number> {
+  private async microStep(b: Batch, acc: Map<string, tf.Tensor>, k: number, step: number, micro: number): Promise<number> {
     const { images, targets } = this.targetsFor(b);
     const vars = this.optimizer.params.map((p) => p.variable);
-    const { value, grads } = tf.tidy(() => {
-      const x = tf.tensor4d(images, [b.n, b.height, b.width, b.channels]);
-      const y = tf.tensor2d(targets, [b.n, this.o.numClasses]);
-      return tf.variableGrads(() => softTargetCrossEntropy(this.o.model.forward(x), y), vars);
-    });
+    // Dropout and DropBlock masks come from a stream fixed by (seed, step, micro-batch), so a
+    // resumed run draws the same masks as an uninterrupted one.
+    const layerRng = new Rng(this.o.seed).fork(0x5eed).fork(step * k + micro);
+    const { value, grads } = withSeededMathRandom(layerRng, () =>
+      tf.tidy(() => {
+        const x = tf.tensor4d(images, [b.n, b.height, b.width, b.channels]);
+        const y = tf.tensor2d(targets, [b.n, this.o.numClasses]);
+        return tf.variableGrads(() => softTargetCrossEntropy(this.o.model.forward(x), y), vars);
+      }),
+    );
     for (const [varName, g] of Object.entries(grads)) {
       const name = this.nameOf.get(varName);
       if (name === undefined) throw new Error(`trainer: gradient for unknown variable ${varName}`);
@@ -217,8 +223,12 @@ export class ClassificationTrainer {
       let endedEarly = true;
       try {
         for await (const b of o.train.epoch(epoch, startBatch)) {
-          if (micro === 0) tensorsBefore = tf.memory().numTensors;
-          lossSum += await this.microStep(b, acc, o.accumulate);
+          if (micro === 0) {
+            tensorsBefore = tf.memory().numTensors;
+            // Set from the step alone (not carried over from the previous step) so resume sees the same rate.
+            o.model.setDropBlockRate(dropBlockRateAt(o.dropBlock, this.totalSteps, step));
+          }
+          lossSum += await this.microStep(b, acc, o.accumulate, step, micro);
           batchSize.images += b.n;
           windowImages += b.n;
           micro++;
@@ -242,7 +252,6 @@ export class ClassificationTrainer {
           micro = 0;
           lossSum = 0;
           losses.push(loss);
-          o.model.setDropBlockRate(dropBlockRateAt(o.dropBlock, this.totalSteps, step));
           const now = Date.now();
           if (now - windowStart >= 2000) {
             rate = windowImages / ((now - windowStart) / 1000);
