@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 
 const root = join(__dirname, '..');
 const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
@@ -8,6 +8,20 @@ const bin = join(root, 'packages', 'cli', 'dist', 'bin.js');
 function tfvision(...args: string[]) {
   return spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, TFVISION_BACKEND: 'cpu' } });
 }
+
+describe('npx tfvision (the DESIGN.md contract: run from the repository root after npm ci)', () => {
+  it('npm ci linked node_modules/.bin/tfvision to a file that exists before the build', () => {
+    const pkg = JSON.parse(readFileSync(join(root, 'packages', 'cli', 'package.json'), 'utf8'));
+    expect(pkg.bin.tfvision).toBe('./bin/tfvision.js');
+    expect(realpathSync(join(root, 'node_modules', '.bin', 'tfvision'))).toBe(realpathSync(join(root, 'packages', 'cli', 'bin', 'tfvision.js')));
+  });
+
+  it('npx tfvision --version runs the built CLI', () => {
+    const r = spawnSync('npx', ['--no-install', 'tfvision', '--version'], { cwd: root, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(root, 'packages', 'cli', 'package.json'), 'utf8')).version);
+  });
+});
 
 describe('tfvision CLI (built)', () => {
   it('--help lists every subcommand', () => {
