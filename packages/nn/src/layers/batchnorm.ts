@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Layer } from '../module.js';
+import { batchNormTrain } from './batchnorm-train.js';
+import { isRecomputing } from '../checkpoint.js';
 
 export interface BatchNorm2dOptions {
   numFeatures: number;
@@ -62,17 +64,18 @@ export class BatchNorm2d extends Layer<tf.Tensor4D, tf.Tensor4D> {
         const shift = tf.sub(this.bias, tf.mul(this.runningMean, scale));
         return tf.add(tf.mul(x, scale), shift) as tf.Tensor4D;
       }
-      const { mean, variance } = tf.moments(x, [0, 1, 2]);
+      const { y, mean, variance } = batchNormTrain(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps);
       const n = x.shape[0] * x.shape[1] * x.shape[2];
       const m = this.momentum;
-      tf.tidy(() => {
+      // A checkpointed block's backward pass runs its forward again: count the batch once.
+      if (!isRecomputing()) tf.tidy(() => {
         const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
         this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
         this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
         this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(1, 'int32')));
       });
-      const scale = tf.mul(this.weight, tf.rsqrt(tf.add(variance, this.eps)));
-      return tf.add(tf.mul(tf.sub(x, mean), scale), this.bias) as tf.Tensor4D;
+      tf.dispose([mean, variance]);
+      return y;
     });
   }
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { Conv2d } from './conv.js';
 import { BatchNorm2d } from './batchnorm.js';
+import { batchNormTrain } from './batchnorm-train.js';
 import { AvgPool2d, MaxPool2d } from './pool.js';
 import { Linear } from './linear.js';
 import { hardSigmoid, hardSwish, silu } from './activation.js';
@@ -93,6 +94,40 @@ describe('BatchNorm2d', () => {
     // unbiased var 5/3; running = 0.9 * 1 + 0.1 * 5/3.
     expect(arr(bn.runningVar)[0]).toBeCloseTo(0.9 + 0.1 * (5 / 3), 6);
     expect(arr(bn.numBatchesTracked)[0]).toBe(1);
+  });
+
+  it('training forward and gradients (x, gamma, beta) equal autodiff of the textbook formula', () => {
+    const seeded = (shape: number[], seed: number) => tf.tensor(Array.from({ length: shape.reduce((a, b) => a * b) }, (_, i) => Math.sin(i * 1.37 + seed) * (1 + (i % 5))), shape);
+    const x = seeded([2, 3, 4, 5], 0.3) as tf.Tensor4D;
+    const gamma = seeded([5], 1.1) as tf.Tensor1D;
+    const beta = seeded([5], 2.9) as tf.Tensor1D;
+    const r = seeded([2, 3, 4, 5], 4.2);
+    const textbook = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const { mean, variance } = tf.moments(xx, [0, 1, 2]);
+      return tf.add(tf.mul(tf.div(tf.sub(xx, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b);
+    };
+    const fused = (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+      const out = batchNormTrain(xx as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-5);
+      tf.dispose([out.mean, out.variance]);
+      return out.y;
+    };
+    const loss = (f: typeof textbook) => (xx: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(xx, g, b), r));
+    const want = tf.grads(loss(textbook))([x, gamma, beta]);
+    const got = tf.grads(loss(fused))([x, gamma, beta]);
+    const maxRel = (a: tf.Tensor, b: tf.Tensor) => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1e-12, tf.max(tf.abs(a)).dataSync()[0]);
+    expect(maxRel(textbook(x, gamma, beta), fused(x, gamma, beta))).toBeLessThan(1e-5);
+    for (let i = 0; i < 3; i++) expect(maxRel(want[i], got[i])).toBeLessThan(1e-5);
+    const stats = batchNormTrain(x, gamma, beta, 1e-5);
+    expect(Array.from(stats.mean.dataSync())).toEqual(Array.from(tf.mean(x, [0, 1, 2]).dataSync()));
+  });
+
+  it('a training step through BN leaks no tensors', () => {
+    const bn = new BatchNorm2d({ numFeatures: 3 });
+    const x = tf.randomNormal([2, 4, 4, 3]) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(bn.forward(x))) as tf.Scalar, [bn.weight, bn.bias]);
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('uses running statistics in eval mode and when frozen', () => {
