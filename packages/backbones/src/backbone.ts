@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { Layer } from '@tfvision/nn';
+import { Layer, type Sequential } from '@tfvision/nn';
 
 /** One feature map a backbone can output for a neck (detectron2's ShapeSpec, timm's feature_info). */
 export interface FeatureInfo {
@@ -49,10 +49,15 @@ export interface BackboneOptions {
   frozenBn?: boolean;
   /** Zero-init the last BN gamma of each residual block. Default true, as timm. */
   zeroInitLastBn?: boolean;
+  /**
+   * Recompute each block's activations in the backward pass instead of keeping them (timm's
+   * set_grad_checkpointing): about 1/3 more compute for a fraction of the training memory.
+   */
+  gradCheckpointing?: boolean;
 }
 
 export const BACKBONE_OPTION_KEYS: readonly (keyof BackboneOptions)[] = [
-  'numClasses', 'inChans', 'outIndices', 'outputStride', 'dropRate', 'dropPathRate', 'dropBlockRate', 'frozenStages', 'frozenBn', 'zeroInitLastBn',
+  'numClasses', 'inChans', 'outIndices', 'outputStride', 'dropRate', 'dropPathRate', 'dropBlockRate', 'frozenStages', 'frozenBn', 'zeroInitLastBn', 'gradCheckpointing',
 ];
 
 /**
@@ -88,6 +93,19 @@ export abstract class Backbone extends Layer<tf.Tensor4D, tf.Tensor2D> {
   /** Total stride of each map forwardFeatures returns. */
   get featureStrides(): number[] {
     return this.selectedFeatureInfo().map((f) => f.stride);
+  }
+
+  /** The stages whose blocks gradient checkpointing wraps one by one. */
+  abstract readonly stages: Sequential[];
+
+  /** Gradient checkpointing per block (see BackboneOptions.gradCheckpointing). */
+  setGradCheckpointing(enable = true): this {
+    for (const s of this.stages) s.checkpointLayers = enable;
+    return this;
+  }
+
+  get gradCheckpointing(): boolean {
+    return this.stages.length > 0 && this.stages.every((s) => s.checkpointLayers);
   }
 
   /** Sets the DropBlock probability (the trainer ramps it over training). */

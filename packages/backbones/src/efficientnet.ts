@@ -98,6 +98,7 @@ export class EfficientNet extends Backbone {
     }
     if (options.frozenStages !== undefined) this.freezeStages(options.frozenStages);
     if (options.frozenBn) freezeBatchNorm(this);
+    if (options.gradCheckpointing) this.setGradCheckpointing(true);
   }
 
   /** Every block in order (`blocks.<stage>.<index>`). */

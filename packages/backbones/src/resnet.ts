@@ -154,6 +154,7 @@ export class ResNet extends Backbone {
     }
     if (options.frozenStages !== undefined) this.freezeStages(options.frozenStages);
     if (options.frozenBn) freezeBatchNorm(this);
+    if (options.gradCheckpointing) this.setGradCheckpointing(true);
   }
 
   blocks(): ResidualBlock[] {

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { checkpoint } from './checkpoint.js';
 import './gradients.js';
 
 /**
@@ -148,9 +149,15 @@ export class Sequential extends Layer {
     return this;
   }
 
+  /**
+   * Checkpoint each child (see checkpoint.ts): its intermediates are recomputed in the backward
+   * pass instead of kept. Backbones set it on their stages (`setGradCheckpointing`).
+   */
+  checkpointLayers = false;
+
   forward(x: tf.Tensor): tf.Tensor {
     let y = x;
-    for (const layer of this.layers) y = layer.forward(y);
+    for (const layer of this.layers) y = this.checkpointLayers ? checkpoint(layer, y) : layer.forward(y);
     return y;
   }
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { BatchNorm2d, Conv2d, GlobalAvgPool, Layer, Linear, initBackend } from '@tfvision/nn';
 import { UsageError } from '../command.js';
-import { benchModel, runModelBench } from './model-bench.js';
+import { benchModel, defaultGradCheckpointing, runModelBench } from './model-bench.js';
 
 class Small extends Layer<tf.Tensor4D, tf.Tensor2D> {
   readonly conv = this.registerModule('conv', new Conv2d({ inChannels: 3, outChannels: 8, kernelSize: 3, stride: 2 }));
@@ -26,11 +26,31 @@ describe.each(['cpu', 'wasm'])('benchModel on %s', (backend) => {
     const before = tf.memory().numTensors;
     const r = await benchModel('small', model, { batch: 2, mode, size: 16, iters: 3, warmup: 1 });
     expect(tf.memory().numTensors).toBe(before);
-    expect(r).toMatchObject({ name: 'small', backend, batch: 2, mode, size: 16, iters: 3 });
+    expect(r).toMatchObject({ name: 'small', backend, batch: 2, mode, size: 16, iters: 3, gradCheckpointing: false });
     expect(r.imagesPerSecond).toBeCloseTo((2 * 1000) / r.medianMs, 6);
     const moved = model.trainableParameters().some((p, i) => p.dataSync().some((v, j) => v !== params[i][j]));
     // Training steps SGD; inference leaves the weights alone.
     expect(moved).toBe(mode === 'train');
+    model.dispose();
+  });
+
+});
+
+describe('benchModel with gradient checkpointing (wasm)', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm', report: false });
+  });
+
+  it('trains a backbone with each block recomputed: weights move, nothing leaks', async () => {
+    const { createBackbone } = await import('@tfvision/backbones');
+    const model = createBackbone('resnet18', { numClasses: 3 });
+    const fcBefore = model.namedParameters().find(([n]) => n === 'fc.weight')![1].dataSync().slice();
+    const before = tf.memory().numTensors;
+    const r = await benchModel('resnet18', model, { batch: 2, mode: 'train', size: 32, iters: 1, warmup: 1, gradCheckpointing: true });
+    expect(r.gradCheckpointing).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+    const fcAfter = model.namedParameters().find(([n]) => n === 'fc.weight')![1].dataSync();
+    expect(fcAfter.some((v, i) => v !== fcBefore[i])).toBe(true);
     model.dispose();
   });
 });
@@ -41,6 +61,15 @@ describe('runModelBench arguments', () => {
   });
   it('rejects an unknown mode', async () => {
     await expect(runModelBench(['resnet50', '--mode', 'fit'])).rejects.toThrow('model bench: --mode must be infer or train, got "fit"');
+  });
+  it('rejects an unknown --grad-checkpointing value', async () => {
+    await expect(runModelBench(['resnet50', '--grad-checkpointing', 'yes'])).rejects.toThrow('model bench: --grad-checkpointing must be auto, on or off, got "yes"');
+  });
+  it('auto checkpoints training on wasm only', () => {
+    expect(defaultGradCheckpointing('wasm', 'train')).toBe(true);
+    expect(defaultGradCheckpointing('wasm', 'infer')).toBe(false);
+    expect(defaultGradCheckpointing('webgpu', 'train')).toBe(false);
+    expect(defaultGradCheckpointing('tensorflow', 'train')).toBe(false);
   });
   it('rejects a zero batch', async () => {
     await expect(runModelBench(['resnet50', '--batch', '0'])).rejects.toThrow('model bench: --batch must be a positive integer, got 0');

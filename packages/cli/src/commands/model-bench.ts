@@ -4,13 +4,17 @@ import { UsageError } from '../command.js';
 import { numberFlag, parseArgs, stringFlag } from '../args.js';
 
 export const MODEL_BENCH_HELP = `Usage: tfvision model bench NAME [--batch B] [--mode infer|train] [--size 224]
-                            [--backend X] [--iters N] [--warmup N] [--json]
+                            [--backend X] [--iters N] [--warmup N]
+                            [--grad-checkpointing auto|on|off] [--json]
 
 Times a registered backbone on random input. infer: one forward pass; train: forward,
 softmax cross-entropy loss, backward and an SGD step (BatchNorm in training mode).
 Reports the median over N timed iterations (default 5) after warm-up ones (default 1).
+--grad-checkpointing: recompute each block's activations in the backward pass (train mode);
+auto (default) turns it on for training on wasm, whose 4 GB heap does not hold a 224x224
+ResNet-50 step at batch 8 otherwise.
 --json prints {"name","backend","batch","mode","imagesPerSecond"} (plus size, iters,
-medianMs, threads).`;
+medianMs, gradCheckpointing).`;
 
 /** What bench needs of a model: a Module with a logits forward. */
 export interface BenchableModel {
@@ -18,6 +22,7 @@ export interface BenchableModel {
   trainableParameters(): tf.Variable[];
   train(mode?: boolean): unknown;
   dispose(): void;
+  setGradCheckpointing?(enable: boolean): unknown;
 }
 
 export type BenchMode = 'infer' | 'train';
@@ -28,6 +33,8 @@ export interface BenchOptions {
   size: number;
   iters: number;
   warmup: number;
+  /** Gradient checkpointing for train mode; default: on for wasm (see the help text). */
+  gradCheckpointing?: boolean;
 }
 
 export interface BenchResult {
@@ -39,6 +46,12 @@ export interface BenchResult {
   size: number;
   iters: number;
   medianMs: number;
+  gradCheckpointing: boolean;
+}
+
+/** The `auto` rule: training on wasm checkpoints, since its heap is capped at 4 GB. */
+export function defaultGradCheckpointing(backend: string, mode: BenchMode): boolean {
+  return mode === 'train' && backend === 'wasm';
 }
 
 function median(values: number[]): number {
@@ -77,6 +90,12 @@ export async function benchModel(name: string, model: BenchableModel, o: BenchOp
     cost?.dispose();
   };
   model.train(o.mode === 'train');
+  // auto applies only to models that can checkpoint; asking for it explicitly requires it.
+  const gradCheckpointing = o.mode === 'train' && (o.gradCheckpointing ?? (defaultGradCheckpointing(tf.getBackend(), o.mode) && model.setGradCheckpointing !== undefined));
+  if (o.mode === 'train') {
+    if (gradCheckpointing && !model.setGradCheckpointing) throw new Error(`model bench: ${name} does not support gradient checkpointing`);
+    model.setGradCheckpointing?.(gradCheckpointing);
+  }
   try {
     for (let i = 0; i < o.warmup; i++) await step();
     const times: number[] = [];
@@ -86,7 +105,7 @@ export async function benchModel(name: string, model: BenchableModel, o: BenchOp
       times.push(performance.now() - t0);
     }
     const medianMs = median(times);
-    return { name, backend: tf.getBackend(), batch: o.batch, mode: o.mode, imagesPerSecond: (o.batch * 1000) / medianMs, size: o.size, iters: o.iters, medianMs };
+    return { name, backend: tf.getBackend(), batch: o.batch, mode: o.mode, imagesPerSecond: (o.batch * 1000) / medianMs, size: o.size, iters: o.iters, medianMs, gradCheckpointing };
   } finally {
     x.dispose();
     labels?.dispose();
@@ -111,18 +130,21 @@ function positiveInt(value: number, flag: string): number {
 
 /** `tfvision model bench ...`; returns the exit code. */
 export async function runModelBench(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['batch', 'mode', 'size', 'backend', 'iters', 'warmup'], booleans: ['json'] }, 'model bench');
+  const args = parseArgs(argv, { values: ['batch', 'mode', 'size', 'backend', 'iters', 'warmup', 'grad-checkpointing'], booleans: ['json'] }, 'model bench');
   const [name, ...extra] = args.positional;
   if (!name) throw new UsageError('model bench: NAME is required (see `tfvision model list`)');
   if (extra.length) throw new UsageError(`model bench: unexpected argument "${extra[0]}"`);
   const mode = stringFlag(args, 'mode') ?? 'infer';
   if (mode !== 'infer' && mode !== 'train') throw new UsageError(`model bench: --mode must be infer or train, got "${mode}"`);
+  const ckpt = stringFlag(args, 'grad-checkpointing') ?? 'auto';
+  if (ckpt !== 'auto' && ckpt !== 'on' && ckpt !== 'off') throw new UsageError(`model bench: --grad-checkpointing must be auto, on or off, got "${ckpt}"`);
   const options: BenchOptions = {
     batch: positiveInt(numberFlag(args, 'batch', 'model bench', 1), 'batch'),
     mode,
     size: positiveInt(numberFlag(args, 'size', 'model bench', 224), 'size'),
     iters: positiveInt(numberFlag(args, 'iters', 'model bench', 5), 'iters'),
     warmup: Math.max(0, Math.floor(numberFlag(args, 'warmup', 'model bench', 1))),
+    gradCheckpointing: ckpt === 'auto' ? undefined : ckpt === 'on',
   };
   const choice = await initBackend({ backend: stringFlag(args, 'backend'), report: !args.flags.has('json') });
   const registry = await loadRegistry();
@@ -133,7 +155,7 @@ export async function runModelBench(argv: string[]): Promise<number> {
       process.stdout.write(`${JSON.stringify({ ...result, provider: choice.provider })}\n`);
     } else {
       process.stdout.write(
-        `${name} ${result.backend} ${mode} batch ${options.batch} @${options.size}: ${result.imagesPerSecond.toFixed(2)} images/s (median ${result.medianMs.toFixed(0)} ms of ${options.iters} after ${options.warmup} warm-up)\n`,
+        `${name} ${result.backend} ${mode} batch ${options.batch} @${options.size}: ${result.imagesPerSecond.toFixed(2)} images/s (median ${result.medianMs.toFixed(0)} ms of ${options.iters} after ${options.warmup} warm-up${result.gradCheckpointing ? ', gradient checkpointing' : ''})\n`,
       );
     }
     return 0;
