@@ -63,7 +63,10 @@ export class SplitAttn extends Layer<tf.Tensor4D, tf.Tensor4D> {
       const c = this.outChannels;
       const r = this.radix;
       const splits = r > 1 ? tf.reshape(y, [b, h, w, r, c]) : y;
-      const gap = tf.mean(r > 1 ? tf.sum(splits, 3) : y, [1, 2], true) as tf.Tensor4D;
+      // Pooling commutes with the sum over splits: pool the radix*C map, then add the r small
+      // [b, C] vectors, instead of summing two full-size maps (a transpose + reduce on wasm).
+      const pooled = tf.mean(y, [1, 2]);
+      const gap = tf.reshape(r > 1 ? tf.sum(tf.reshape(pooled, [b, r, c]), 1) : pooled, [b, 1, 1, c]) as tf.Tensor4D;
       const logits = this.fc2.forward(tf.relu(this.bn1.forward(this.fc1.forward(gap))) as tf.Tensor4D);
       if (r === 1) return tf.mul(y, tf.sigmoid(logits)) as tf.Tensor4D;
       // [B, card, radix, C/card] → softmax over radix → radix-major [B, radix, C].
