@@ -8,6 +8,8 @@ export interface NativeAddon {
   conv2d(x: Float32Array, filter: Float32Array, y: Float32Array, geometry: number[]): void;
   conv2dBackpropInput(dy: Float32Array, filter: Float32Array, dx: Float32Array, geometry: number[]): void;
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: number[]): void;
+  /** Direct grouped forward for narrow groups (few channels per group), threaded over pixels. */
+  groupedConv2dDirect(x: Float32Array, filter: Float32Array, y: Float32Array, geometry: number[]): void;
   setThreads(n: number): void;
   threads(): number;
 }

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { conv2d, initBackend } from '@tfvision/nn';
 import { loadNativeAddon } from './index.js';
+import { directWorthIt } from './wasm-kernels.js';
 
 const { addon, reason } = loadNativeAddon();
 const describeNative = addon ? describe : describe.skip;
@@ -27,7 +28,13 @@ const CASES: Case[] = [
   { name: 'grouped 2, stride 2 (ResNeSt radix)', x: [2, 9, 9, 16], k: 3, o: 64, groups: 2, stride: 2, dilation: 1, pad: [1, 1, 1, 1] },
   { name: 'grouped 2, dilation 2 (SK path)', x: [1, 8, 8, 16], k: 3, o: 64, groups: 2, stride: 1, dilation: 2, pad: [2, 2, 2, 2] },
   { name: 'below threshold: small output', x: [2, 9, 7, 8], k: 3, o: 6, groups: 1, stride: 1, dilation: 1, pad: [1, 1, 1, 1] },
-  { name: 'below threshold: grouped 32 (ResNeXt)', x: [1, 6, 6, 64], k: 3, o: 64, groups: 32, stride: 1, dilation: 1, pad: [1, 1, 1, 1] },
+  // Narrow groups: the direct kernel forward (og 4, 8, 16 specialised, others generic; one and
+  // two threads), gradients through the wasm kernels.
+  { name: 'direct: grouped 32 x 2 channels, one thread (small)', x: [1, 6, 6, 64], k: 3, o: 64, groups: 32, stride: 1, dilation: 1, pad: [1, 1, 1, 1] },
+  { name: 'direct: ResNeXt 32 x 4, two threads', x: [2, 12, 12, 128], k: 3, o: 128, groups: 32, stride: 1, dilation: 1, pad: [1, 1, 1, 1] },
+  { name: 'direct: 8 x 8 stride 2', x: [2, 13, 11, 64], k: 3, o: 64, groups: 8, stride: 2, dilation: 1, pad: [1, 1, 1, 1] },
+  { name: 'direct: 16 x 16, TF-same asymmetric', x: [1, 10, 10, 32], k: 3, o: 32, groups: 2, stride: 2, dilation: 1, pad: [0, 1, 0, 1] },
+  { name: 'direct: 6 in x 12 out (generic width), dilation 2', x: [1, 14, 14, 24], k: 3, o: 48, groups: 4, stride: 1, dilation: 2, pad: [2, 2, 2, 2] },
 ];
 
 async function onBackend<T>(name: string, fn: () => Promise<T>): Promise<T> {
@@ -46,6 +53,15 @@ async function forwardAndGrads(c: Case, xv: Float32Array, fv: Float32Array): Pro
   tf.dispose([x, f, y, w, dx, df]);
   return out;
 }
+
+it('sends narrow groups to the direct kernel and leaves depthwise and dense alone', () => {
+  const geom = (c: number, o: number, groups: number) => ({ n: 1, h: 8, w: 8, c, kh: 3, kw: 3, o, oh: 8, ow: 8, sh: 1, sw: 1, pt: 1, pl: 1, dh: 1, dw: 1, groups });
+  expect(directWorthIt(geom(128, 128, 32))).toBe(true); // ResNeXt 32x4d
+  expect(directWorthIt(geom(256, 256, 16))).toBe(true); // 16 channels per group
+  expect(directWorthIt(geom(64, 64, 64))).toBe(false); // depthwise: XNNPACK
+  expect(directWorthIt(geom(64, 128, 2))).toBe(false); // ResNeSt radix 2: im2col + sgemm
+  expect(directWorthIt(geom(64, 64, 1))).toBe(false); // dense
+});
 
 describeNative('native convolutions on the wasm backend', () => {
   beforeAll(async () => {

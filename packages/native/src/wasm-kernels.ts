@@ -65,6 +65,20 @@ function fallback(previous: tf.KernelFunc | undefined, kernelName: string, args:
 export const NATIVE_MIN_COLUMNS = 32;
 export const NATIVE_MIN_INNER = 64;
 
+/**
+ * Narrow groups (ResNeXt's 4-channel ones, up to 16 in and out): the direct kernel, which
+ * does the grouped arithmetic only. Depthwise (1 channel per group) stays with XNNPACK.
+ */
+export const NATIVE_DIRECT_MAX_GROUP_WIDTH = 16;
+
+export function directWorthIt(g: NativeConvGeometry): boolean {
+  // TFVISION_NATIVE_DIRECT=0 keeps narrow groups on the wasm kernels (for A/B timing).
+  if (process.env.TFVISION_NATIVE_DIRECT === '0') return false;
+  const cg = g.c / g.groups;
+  const og = g.o / g.groups;
+  return g.groups > 1 && cg > 1 && cg <= NATIVE_DIRECT_MAX_GROUP_WIDTH && og <= NATIVE_DIRECT_MAX_GROUP_WIDTH;
+}
+
 function worthIt(g: NativeConvGeometry): boolean {
   const cg = g.c / g.groups;
   return g.o / g.groups >= NATIVE_MIN_COLUMNS && g.kh * g.kw * cg >= NATIVE_MIN_INNER && (g.groups === 1 || cg > 1);
@@ -103,11 +117,13 @@ function registerDense(addon: NativeAddon): void {
 type GroupedAttrs = { strides: [number, number]; pad: [number, number, number, number]; dilations: [number, number]; groups: number };
 
 function registerGrouped(addon: NativeAddon): void {
-  // Depthwise and small groups stay with the wasm kernels (worthIt).
+  // Forward: narrow groups run direct, wide ones as im2col + sgemm; depthwise and the gradients
+  // of narrow groups stay with the wasm kernels.
   replace(GROUPED.forward, (previous) => (args) => {
     const { x, filter } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
     const a = args.attrs as unknown as GroupedAttrs;
     const g = groupedGeometry(x.shape as Shape4, filter.shape as Shape4, a);
+    if (directWorthIt(g)) return run(args.backend as unknown as WasmHeapBackend, [g.n, g.oh, g.ow, g.o], [x, filter], ([xv, fv], out) => addon.groupedConv2dDirect(xv, fv, out, packGeometry(g)));
     if (!worthIt(g)) return fallback(previous, GROUPED.forward, args, 'depthwise or small groups');
     return run(args.backend as unknown as WasmHeapBackend, [g.n, g.oh, g.ow, g.o], [x, filter], ([xv, fv], out) => addon.conv2d(xv, fv, out, packGeometry(g)));
   });

@@ -106,9 +106,12 @@ export class SelectiveKernel extends Layer<tf.Tensor4D, tf.Tensor4D> {
       const n = this.paths.items.length;
       const inputs = this.splitInput ? (tf.split(x, n, 3) as tf.Tensor4D[]) : this.paths.items.map(() => x);
       const ys = this.paths.items.map((p, i) => p.forward(inputs[i]));
-      const stacked = tf.stack(ys, 3) as tf.Tensor5D; // [B, H, W, paths, C]
-      const attn = this.attn.attention(tf.addN(ys) as tf.Tensor4D);
-      return tf.sum(tf.mul(stacked, attn), 3) as tf.Tensor4D;
+      const attn = this.attn.attention(tf.addN(ys) as tf.Tensor4D); // [B, 1, 1, paths, C]
+      // Weight each path by its small [B, 1, 1, C] slice of the attention and add, rather than
+      // stacking the full-size paths: the gradient of tf.stack is an unstack along axis 3,
+      // which tfjs-backend-wasm runs as strided copies (3.2 s of a 4.4 s skresnet50 step).
+      const weights = tf.unstack(attn, 3) as tf.Tensor4D[];
+      return tf.addN(ys.map((y, i) => tf.mul(y, weights[i]))) as tf.Tensor4D;
     });
   }
 }
