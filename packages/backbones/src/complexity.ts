@@ -28,14 +28,18 @@ export function countMacs(model: Module, height: number, width: number, inChans 
   for (const [, m] of model.namedModules()) {
     if (m instanceof Conv2d) {
       const conv = m;
-      const original = conv.forward;
-      conv.forward = (x: tf.Tensor4D): tf.Tensor4D => {
-        const y = original.call(conv, x);
+      const count = (y: tf.Tensor4D): tf.Tensor4D => {
         const [, oh, ow, oc] = y.shape;
         convMacs += oh * ow * oc * conv.kernelSize[0] * conv.kernelSize[1] * (conv.inChannels / conv.groups);
         return y;
       };
+      const original = conv.forward;
+      conv.forward = (x: tf.Tensor4D): tf.Tensor4D => count(original.call(conv, x));
       restore.push(() => delete (conv as { forward?: unknown }).forward);
+      // Convolutions with BatchNorm folded in (convBn at inference) run through this instead.
+      const originalWith = conv.forwardWithWeights;
+      conv.forwardWithWeights = (...args: Parameters<Conv2d['forwardWithWeights']>): tf.Tensor4D => count(originalWith.apply(conv, args));
+      restore.push(() => delete (conv as { forwardWithWeights?: unknown }).forwardWithWeights);
     } else if (m instanceof Linear) {
       const lin = m;
       const original = lin.forward;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { AvgPool2d, BatchNorm2d, Conv2d, DropBlock, DropPath, Identity, Layer, SelectiveKernel, ConvNormAct, Sequential, SplitAttn, SqueezeExcite } from '@tfvision/nn';
+import { AvgPool2d, BatchNorm2d, Conv2d, DropBlock, DropPath, Identity, Layer, SelectiveKernel, ConvNormAct, Sequential, SplitAttn, SqueezeExcite, convBn, forwardFolded } from '@tfvision/nn';
 
 type L4 = Layer<tf.Tensor4D, tf.Tensor4D>;
 
@@ -44,7 +44,7 @@ export abstract class ResidualBlock extends Layer<tf.Tensor4D, tf.Tensor4D> {
     return tf.tidy(() => {
       let y = this.branch(x);
       if (this.dropPath) y = this.dropPath.forward(y) as tf.Tensor4D;
-      const shortcut = this.downsample ? (this.downsample.forward(x) as tf.Tensor4D) : x;
+      const shortcut = this.downsample ? forwardFolded(this.downsample.layers, x) : x;
       return tf.relu(tf.add(y, shortcut)) as tf.Tensor4D;
     });
   }
@@ -91,8 +91,8 @@ export class BasicBlock extends ResidualBlock {
   }
 
   protected branch(x: tf.Tensor4D): tf.Tensor4D {
-    let y = tf.relu(this.dropBlock.forward(this.bn1.forward(this.conv1.forward(x)))) as tf.Tensor4D;
-    y = this.bn2.forward(this.conv2.forward(y));
+    let y = convBn(this.conv1, this.bn1, x, 'relu', this.dropBlock);
+    y = convBn(this.conv2, this.bn2, y);
     return this.se ? this.se.forward(y) : y;
   }
 }
@@ -129,9 +129,9 @@ export class Bottleneck extends ResidualBlock {
   }
 
   protected branch(x: tf.Tensor4D): tf.Tensor4D {
-    let y = tf.relu(this.bn1.forward(this.conv1.forward(x))) as tf.Tensor4D;
-    y = tf.relu(this.dropBlock.forward(this.bn2.forward(this.conv2.forward(y)))) as tf.Tensor4D;
-    y = this.bn3.forward(this.conv3.forward(y));
+    let y = convBn(this.conv1, this.bn1, x, 'relu');
+    y = convBn(this.conv2, this.bn2, y, 'relu', this.dropBlock);
+    y = convBn(this.conv3, this.bn3, y);
     return this.se ? this.se.forward(y) : y;
   }
 }
@@ -189,12 +189,12 @@ export class ResNestBottleneck extends ResidualBlock {
   }
 
   protected branch(x: tf.Tensor4D): tf.Tensor4D {
-    let y = tf.relu(this.dropBlock1.forward(this.bn1.forward(this.conv1.forward(x)))) as tf.Tensor4D;
+    let y = convBn(this.conv1, this.bn1, x, 'relu', this.dropBlock1);
     if (this.avdFirst) y = this.avdFirst.forward(y);
     y = this.conv2.forward(y);
     if (this.bn2) y = tf.relu(this.bn2.forward(y)) as tf.Tensor4D;
     if (this.avdLast) y = this.avdLast.forward(y);
-    return this.dropBlock3.forward(this.bn3.forward(this.conv3.forward(y)));
+    return convBn(this.conv3, this.bn3, y, 'linear', this.dropBlock3);
   }
 }
 

@@ -6,7 +6,7 @@
  * names so its checkpoints load unchanged.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AvgPool2d, BatchNorm2d, Conv2d, DropBlock, Dropout, GlobalAvgPool, Identity, Layer, Linear, MaxPool2d, ReLU, Sequential, freezeBatchNorm } from '@tfvision/nn';
+import { AvgPool2d, BatchNorm2d, Conv2d, DropBlock, Dropout, GlobalAvgPool, Identity, Layer, Linear, MaxPool2d, ReLU, Sequential, freezeBatchNorm, forwardFolded } from '@tfvision/nn';
 import { Backbone, type BackboneOptions, type FeatureInfo, type PretrainedCfg } from './backbone.js';
 import { BLOCKS, type BlockArgs, type BlockName, ResidualBlock } from './resnet-blocks.js';
 import { registerModel, type ModelFamily } from './registry.js';
@@ -34,6 +34,8 @@ export interface ResNetArgs {
   stemStride?: 1 | 2;
   stemPool?: boolean;
 }
+
+const STEM_RELU = new ReLU();
 
 export class ResNet extends Backbone {
   readonly featureInfo: FeatureInfo[];
@@ -175,7 +177,8 @@ export class ResNet extends Backbone {
   }
 
   private stem(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.relu(this.bn1.forward(this.conv1.forward(x)));
+    const stem = this.conv1 instanceof Sequential ? (this.conv1.layers as Layer<tf.Tensor4D, tf.Tensor4D>[]) : [this.conv1];
+    return forwardFolded([...stem, this.bn1, STEM_RELU], x);
   }
 
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D[] {

@@ -7,6 +7,7 @@
 #include <node_api.h>
 #include <pthread.h>
 #include <cblas.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,6 +332,27 @@ static napi_value grouped_conv2d_direct(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* addBiasActivation(y, bias, relu): y[m, o] += bias[o], then max(0, .) when relu: the epilogue
+ * of a fused convolution (BatchNorm folded into the conv at inference). */
+static napi_value add_bias_activation(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  float *y, *bias;
+  size_t ly, lb;
+  bool relu = false;
+  if (!get_f32(env, a[0], &y, &ly) || !get_f32(env, a[1], &bias, &lb)) return NULL;
+  if (argc > 2) napi_get_value_bool(env, a[2], &relu);
+  if (lb == 0 || ly % lb) { napi_throw_range_error(env, NULL, "tfvision native: output size must be a multiple of the bias size"); return NULL; }
+  const size_t rows = ly / lb;
+  for (size_t r = 0; r < rows; r++) {
+    float *row = y + r * lb;
+    if (relu) for (size_t q = 0; q < lb; q++) { const float v = row[q] + bias[q]; row[q] = v > 0.0f ? v : 0.0f; }
+    else for (size_t q = 0; q < lb; q++) row[q] += bias[q];
+  }
+  return NULL;
+}
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -353,6 +375,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"conv2dBackpropInput", NULL, conv2d_backprop_input, NULL, NULL, NULL, napi_default, NULL},
     {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
     {"groupedConv2dDirect", NULL, grouped_conv2d_direct, NULL, NULL, NULL, napi_default, NULL},
+    {"addBiasActivation", NULL, add_bias_activation, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
   };

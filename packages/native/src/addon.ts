@@ -10,6 +10,8 @@ export interface NativeAddon {
   conv2dBackpropFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, geometry: number[]): void;
   /** Direct grouped forward for narrow groups (few channels per group), threaded over pixels. */
   groupedConv2dDirect(x: Float32Array, filter: Float32Array, y: Float32Array, geometry: number[]): void;
+  /** y[m, o] += bias[o], then ReLU when asked: a fused convolution's epilogue. */
+  addBiasActivation(y: Float32Array, bias: Float32Array, relu: boolean): void;
   setThreads(n: number): void;
   threads(): number;
 }

@@ -114,6 +114,29 @@ function registerDense(addon: NativeAddon): void {
   });
 }
 
+/**
+ * tf.fused.conv2d (conv + bias + ReLU; nn's convBn folds BatchNorm into it at inference): the
+ * native convolution then the epilogue in C, where the dense conv qualifies; other activations,
+ * PReLU and small shapes keep XNNPACK's fused kernel.
+ */
+function registerFused(addon: NativeAddon): void {
+  replace(tf.FusedConv2D, (previous) => (args) => {
+    const { x, filter, bias, preluActivationWeights } = args.inputs as { x: tf.TensorInfo; filter: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+    const a = args.attrs as unknown as { strides: [number, number] | number; pad: Pad; dataFormat?: string; dilations?: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; activation?: string };
+    const activation = a.activation ?? 'linear';
+    if (a.dataFormat === 'NCHW' || preluActivationWeights || (activation !== 'linear' && activation !== 'relu')) return fallback(previous, tf.FusedConv2D, args, 'activation or layout');
+    const info = tf.backend_util.computeConv2DInfo(x.shape as Shape4, filter.shape as Shape4, pair(a.strides), pair(a.dilations), a.pad, a.dimRoundingMode, false, 'channelsLast');
+    const g = geometryFromInfo(info, 1);
+    if (!worthIt(g) || (bias && bias.shape.length !== 1) || (bias && bias.shape[0] !== g.o)) return fallback(previous, tf.FusedConv2D, args, 'small or broadcast bias');
+    const inputs = bias ? [x, filter, bias] : [x, filter];
+    return run(args.backend as unknown as WasmHeapBackend, [g.n, g.oh, g.ow, g.o], inputs, ([xv, fv, bv], out) => {
+      addon.conv2d(xv, fv, out, packGeometry(g));
+      if (bv) addon.addBiasActivation(out, bv, activation === 'relu');
+      else if (activation === 'relu') addon.addBiasActivation(out, new Float32Array(g.o), true);
+    });
+  });
+}
+
 type GroupedAttrs = { strides: [number, number]; pad: [number, number, number, number]; dilations: [number, number]; groups: number };
 
 function registerGrouped(addon: NativeAddon): void {
@@ -162,6 +185,7 @@ export function registerNativeWasmKernels(threads?: number): NativeRegistration 
   if (!tf.getKernel(tf.Conv2D, 'wasm')) return { registered: false, reason: 'the wasm backend is not registered' };
   if (threads !== undefined) addon.setThreads(threads);
   registerDense(addon);
+  registerFused(addon);
   registerGrouped(addon);
   return { registered: true, threads: addon.threads() };
 }

@@ -6,6 +6,8 @@ export * from './ops/padding.js';
 export * from './ops/conv2d.js';
 export * from './layers/conv.js';
 export * from './layers/batchnorm.js';
+export * from './layers/batchnorm-train.js';
+export { convBn, forwardFolded, type FoldedActivation } from './layers/conv-bn.js';
 export * from './layers/linear.js';
 export * from './layers/pool.js';
 export * from './layers/activation.js';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Layer, Identity } from '../module.js';
 import { Conv2d } from '../layers/conv.js';
 import { BatchNorm2d } from '../layers/batchnorm.js';
+import { convBn } from '../layers/conv-bn.js';
 import { makeDivisible } from './make-divisible.js';
 
 export interface SplitAttnOptions {
@@ -58,7 +59,7 @@ export class SplitAttn extends Layer<tf.Tensor4D, tf.Tensor4D> {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const y = tf.relu(this.drop.forward(this.bn0.forward(this.conv.forward(x)))) as tf.Tensor4D;
+      const y = convBn(this.conv, this.bn0, x, 'relu', this.drop);
       const [b, h, w] = y.shape;
       const c = this.outChannels;
       const r = this.radix;
