@@ -97,10 +97,21 @@ export class Module {
       .reduce((n, v) => n + v.size, 0);
   }
 
+  /**
+   * Training mode (BatchNorm uses batch statistics, dropout is on) or not. Switching to
+   * training also drops inference caches (Conv2d's BatchNorm-folded weights), so a train/eval
+   * cycle leaves no tensors behind.
+   */
   train(mode = true): this {
-    for (const [, m] of this.namedModules()) m.training = mode;
+    for (const [, m] of this.namedModules()) {
+      m.training = mode;
+      if (mode) m.releaseInferenceCache();
+    }
     return this;
   }
+
+  /** Frees tensors this module keeps only to speed up inference; the default keeps none. */
+  releaseInferenceCache(): void {}
 
   eval(): this {
     return this.train(false);

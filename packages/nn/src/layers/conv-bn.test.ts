@@ -64,6 +64,20 @@ describe.each(['cpu', 'wasm'])('convBn on %s', (backend) => {
     bn.dispose();
   });
 
+  it('switching back to training frees the folded weights (a train/eval cycle keeps no tensors)', () => {
+    const [conv, bn] = pair({ c: 8, k: 3, out: 32 });
+    const x = seeded([1, 6, 6, 8], 0.2) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    conv.eval();
+    bn.eval();
+    tf.dispose(convBn(conv, bn, x));
+    expect(tf.memory().numTensors).toBe(before + 2);
+    conv.train();
+    expect(tf.memory().numTensors).toBe(before);
+    conv.dispose();
+    bn.dispose();
+  });
+
   it('frozen BN under a tape: gradients reach the conv weight as without folding', () => {
     const [conv, bn] = pair({ c: 8, k: 3, out: 32 });
     bn.setFrozen(true);

@@ -84,6 +84,10 @@ export class Conv2d extends Layer<tf.Tensor4D, tf.Tensor4D> {
     });
   }
 
+  override releaseInferenceCache(): void {
+    disposeFolded(this);
+  }
+
   override dispose(): void {
     disposeFolded(this);
     super.dispose();
