@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isRecomputing } from '../checkpoint.js';
 import { Layer } from '../module.js';
 
 export interface DropBlockOptions {
@@ -36,7 +37,9 @@ export class DropBlock extends Layer<tf.Tensor4D, tf.Tensor4D> {
       const [n, h, w, c] = x.shape;
       const bs = Math.min(this.blockSize, h, w);
       const gamma = (this.gammaScale * this.rate * h * w) / (bs * bs) / ((h - bs + 1) * (w - bs + 1));
-      const seed = this.o.seed === undefined ? undefined : this.o.seed + this.calls++;
+      // A checkpointed block runs forward twice for one step; the second run must reuse the
+      // first run's seed (each DropBlock is called once per block forward).
+      const seed = this.o.seed === undefined ? undefined : this.o.seed + (isRecomputing() ? this.calls - 1 : this.calls++);
       // Seeds only where a whole block fits (timm's valid-region rule).
       const seeds = tf.cast(tf.less(tf.randomUniform([n, h - bs + 1, w - bs + 1, c], 0, 1, 'float32', seed), gamma), 'float32');
       const before = Math.floor((bs - 1) / 2);
