@@ -4,7 +4,7 @@
  * `tf_efficientnet_bN` (TensorFlow 'same' padding, BN eps 1e-3, for the ported TF weights).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, Conv2d, Dropout, GlobalAvgPool, Linear, Sequential, activationFn, freezeBatchNorm, mobileConvPadding, type ActivationName, type MobilePadding } from '@tfvision/nn';
+import { BatchNorm2d, Conv2d, Dropout, GlobalAvgPool, Linear, Sequential, activationFn, convBn, freezeBatchNorm, mobileConvPadding, type ActivationName, type MobilePadding } from '@tfvision/nn';
 import { Backbone, type BackboneOptions, type FeatureInfo, type PretrainedCfg } from './backbone.js';
 import { EFFICIENTNET_B0_ARCH, scaleArch, type EfficientNetScale } from './efficientnet-arch.js';
 import { buildStages, type MobileBlock } from './efficientnet-builder.js';
@@ -129,7 +129,7 @@ export class EfficientNet extends Backbone {
   }
 
   private stem(x: tf.Tensor4D): tf.Tensor4D {
-    return this.act(this.bn1.forward(this.convStem.forward(x))) as tf.Tensor4D;
+    return this.act(convBn(this.convStem, this.bn1, x)) as tf.Tensor4D;
   }
 
   forwardFeatures(x: tf.Tensor4D): tf.Tensor4D[] {
@@ -150,7 +150,7 @@ export class EfficientNet extends Backbone {
   forwardHead(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
       const y = this.blocks.forward(this.stem(x)) as tf.Tensor4D;
-      return this.act(this.bn2.forward(this.convHead.forward(y))) as tf.Tensor4D;
+      return this.act(convBn(this.convHead, this.bn2, y)) as tf.Tensor4D;
     });
   }
 

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { convBn } from '../layers/conv-bn.js';
 import { Layer } from '../module.js';
 import type { Conv2d } from '../layers/conv.js';
 import type { BatchNorm2d } from '../layers/batchnorm.js';
@@ -47,9 +48,9 @@ export class DepthwiseSeparableConv extends Layer<tf.Tensor4D, tf.Tensor4D> {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = this.act(this.bn1.forward(this.convDw.forward(x))) as tf.Tensor4D;
+      let y = this.act(convBn(this.convDw, this.bn1, x)) as tf.Tensor4D;
       if (this.se) y = this.se.forward(y);
-      y = this.bn2.forward(this.convPw.forward(y));
+      y = convBn(this.convPw, this.bn2, y);
       if (this.pwAct) y = this.act(y) as tf.Tensor4D;
       if (!this.hasSkip) return y;
       if (this.dropPath) y = this.dropPath.forward(y) as tf.Tensor4D;

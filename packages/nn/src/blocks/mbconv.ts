@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { convBn } from '../layers/conv-bn.js';
 import { Layer } from '../module.js';
 import { Conv2d } from '../layers/conv.js';
 import { BatchNorm2d } from '../layers/batchnorm.js';
@@ -169,10 +170,10 @@ export class InvertedResidual extends Layer<tf.Tensor4D, tf.Tensor4D> {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      let y = this.act(this.bn1.forward(this.convPw.forward(x))) as tf.Tensor4D;
-      y = this.act(this.bn2.forward(this.convDw.forward(y))) as tf.Tensor4D;
+      let y = this.act(convBn(this.convPw, this.bn1, x)) as tf.Tensor4D;
+      y = this.act(convBn(this.convDw, this.bn2, y)) as tf.Tensor4D;
       if (this.se) y = this.se.forward(y);
-      y = this.bn3.forward(this.convPwl.forward(y));
+      y = convBn(this.convPwl, this.bn3, y);
       if (!this.hasSkip) return y;
       if (this.dropPath) y = this.dropPath.forward(y) as tf.Tensor4D;
       return tf.add(y, x) as tf.Tensor4D;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { convBn } from '../layers/conv-bn.js';
 import { Layer, Module, ModuleList, Identity } from '../module.js';
 import { Conv2d } from '../layers/conv.js';
 import { BatchNorm2d } from '../layers/batchnorm.js';
@@ -23,8 +24,7 @@ export class ConvNormAct extends Layer<tf.Tensor4D, tf.Tensor4D> {
 
   forward(x: tf.Tensor4D): tf.Tensor4D {
     return tf.tidy(() => {
-      const y = this.drop.forward(this.bn.forward(this.conv.forward(x)));
-      return this.act ? tf.relu(y) : y;
+      return convBn(this.conv, this.bn, x, this.act ? 'relu' : 'linear', this.drop);
     });
   }
 }
