@@ -121,6 +121,36 @@ describe('BatchNorm2d', () => {
     expect(Array.from(stats.mean.dataSync())).toEqual(Array.from(tf.mean(x, [0, 1, 2]).dataSync()));
   });
 
+  it('stays accurate when |mean| >> std (x is centred before scaling)', () => {
+    // Channel values 1000 + 0.01 * k (std ~0.016); the float64 reference uses the float32 inputs.
+    const vals = [1000, 1000.01, 1000.02, 1000.03, 999.99, 999.98].map(Math.fround);
+    const x = tf.tensor4d(vals, [1, 2, 3, 1]);
+    const g = tf.tensor1d([2]);
+    const b = tf.tensor1d([0.5]);
+    const dyVals = [0.3, -0.2, 0.1, 0.4, -0.5, 0.25];
+    const dy = tf.tensor4d(dyVals, [1, 2, 3, 1]);
+    const n = vals.length;
+    const mean = vals.reduce((a, v) => a + v, 0) / n;
+    const variance = vals.reduce((a, v) => a + (v - mean) ** 2, 0) / n;
+    const inv = 1 / Math.sqrt(variance + 1e-5);
+    const xhat = vals.map((v) => (v - mean) * inv);
+    const sumDy = dyVals.reduce((a, v) => a + v, 0);
+    const sumDyXhat = dyVals.reduce((a, v, i) => a + v * xhat[i], 0);
+    const wantY = xhat.map((v) => 2 * v + 0.5);
+    const wantDx = dyVals.map((d, i) => 2 * inv * (d - sumDy / n - (xhat[i] * sumDyXhat) / n));
+    const [dx, dgamma] = tf.grads((xx: tf.Tensor, gg: tf.Tensor) => {
+      const out = batchNormTrain(xx as tf.Tensor4D, gg as tf.Tensor1D, b, 1e-5);
+      tf.dispose([out.mean, out.variance]);
+      return tf.sum(tf.mul(out.y, dy));
+    })([x, g]);
+    const out = batchNormTrain(x, g, b, 1e-5);
+    // Measured: centred 1e-7; expanding x * scale - mean * scale loses 5e-3 in y and 8e-4 in dx.
+    Array.from(out.y.dataSync()).forEach((v, i) => expect(Math.abs(v - wantY[i])).toBeLessThan(1e-4));
+    const scaleDx = Math.max(...wantDx.map(Math.abs));
+    Array.from(dx.dataSync()).forEach((v, i) => expect(Math.abs(v - wantDx[i]) / scaleDx).toBeLessThan(1e-4));
+    expect(Math.abs(dgamma.dataSync()[0] - sumDyXhat) / Math.abs(sumDyXhat)).toBeLessThan(1e-4);
+  });
+
   it('a training step through BN leaks no tensors', () => {
     const bn = new BatchNorm2d({ numFeatures: 3 });
     const x = tf.randomNormal([2, 4, 4, 3]) as tf.Tensor4D;
