@@ -120,15 +120,25 @@ static int get_geom(napi_env env, napi_value arr, conv_geom *g) {
   return 1;
 }
 
-/* conv2d(x, filter, out, geom) */
-static napi_value conv2d(napi_env env, napi_callback_info info) {
+/* The four arguments every convolution entry point takes: three Float32Array views and the
+ * 16-integer geometry. Throws into JS and returns 0 when one is wrong. */
+static int conv_args(napi_env env, napi_callback_info info, float **a0, float **a1, float **a2, conv_geom *g) {
   size_t argc = 4;
   napi_value a[4];
+  size_t l0, l1, l2;
   napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc < 4) {
+    napi_throw_type_error(env, NULL, "tfvision native: expected (Float32Array, Float32Array, Float32Array, geometry)");
+    return 0;
+  }
+  return get_f32(env, a[0], a0, &l0) && get_f32(env, a[1], a1, &l1) && get_f32(env, a[2], a2, &l2) && get_geom(env, a[3], g);
+}
+
+/* conv2d(x, filter, out, geom) */
+static napi_value conv2d(napi_env env, napi_callback_info info) {
   float *x, *w, *y;
-  size_t lx, lw, ly;
   conv_geom g;
-  if (!get_f32(env, a[0], &x, &lx) || !get_f32(env, a[1], &w, &lw) || !get_f32(env, a[2], &y, &ly) || !get_geom(env, a[3], &g)) return NULL;
+  if (!conv_args(env, info, &x, &w, &y, &g)) return NULL;
   const int cg = g.c / g.groups, og = g.o / g.groups;
   const int kdim = g.kh * g.kw * cg;
   const int m = g.n * g.oh * g.ow;
@@ -148,13 +158,9 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
 
 /* conv2dBackpropInput(dy, filter, dx, geom) */
 static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   float *dy, *w, *dx;
-  size_t l1, l2, l3;
   conv_geom g;
-  if (!get_f32(env, a[0], &dy, &l1) || !get_f32(env, a[1], &w, &l2) || !get_f32(env, a[2], &dx, &l3) || !get_geom(env, a[3], &g)) return NULL;
+  if (!conv_args(env, info, &dy, &w, &dx, &g)) return NULL;
   const int cg = g.c / g.groups, og = g.o / g.groups;
   const int kdim = g.kh * g.kw * cg;
   const int m = g.n * g.oh * g.ow;
@@ -175,13 +181,9 @@ static napi_value conv2d_backprop_input(napi_env env, napi_callback_info info) {
 
 /* conv2dBackpropFilter(x, dy, dw, geom) */
 static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   float *x, *dy, *dw;
-  size_t l1, l2, l3;
   conv_geom g;
-  if (!get_f32(env, a[0], &x, &l1) || !get_f32(env, a[1], &dy, &l2) || !get_f32(env, a[2], &dw, &l3) || !get_geom(env, a[3], &g)) return NULL;
+  if (!conv_args(env, info, &x, &dy, &dw, &g)) return NULL;
   const int cg = g.c / g.groups, og = g.o / g.groups;
   const int kdim = g.kh * g.kw * cg;
   const int m = g.n * g.oh * g.ow;
@@ -301,13 +303,9 @@ static void *direct_worker(void *arg) {
 
 /* groupedConv2dDirect(x, filter, out, geom) */
 static napi_value grouped_conv2d_direct(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value a[4];
-  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
   float *x, *w, *y;
-  size_t lx, lw, ly;
   conv_geom g;
-  if (!get_f32(env, a[0], &x, &lx) || !get_f32(env, a[1], &w, &lw) || !get_f32(env, a[2], &y, &ly) || !get_geom(env, a[3], &g)) return NULL;
+  if (!conv_args(env, info, &x, &w, &y, &g)) return NULL;
   const int64_t m = (int64_t)g.n * g.oh * g.ow;
   int threads = openblas_get_num_threads();
   if (threads > MAX_DIRECT_THREADS) threads = MAX_DIRECT_THREADS;
