@@ -128,7 +128,9 @@ export class Module {
     return this;
   }
 
+  /** Frees every parameter, buffer and inference cache of this subtree. */
   dispose(): void {
+    for (const [, m] of this.namedModules()) m.releaseInferenceCache();
     for (const v of this.parameters()) v.dispose();
     for (const [, v] of this.namedBuffers()) v.dispose();
   }

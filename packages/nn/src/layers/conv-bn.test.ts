@@ -4,6 +4,7 @@ import { initBackend } from '../backend.js';
 import { Conv2d } from './conv.js';
 import { BatchNorm2d } from './batchnorm.js';
 import { ReLU } from './activation.js';
+import { Sequential } from '../module.js';
 import { DropBlock } from '../blocks/drop-block.js';
 import { convBn, forwardFolded } from './conv-bn.js';
 
@@ -62,6 +63,21 @@ describe.each(['cpu', 'wasm'])('convBn on %s', (backend) => {
     // the weight and the two folded tensors
     expect(before - tf.memory().numTensors).toBe(3);
     bn.dispose();
+  });
+
+  it('disposing a whole model frees the folded weights of its convolutions', () => {
+    const freedByDispose = (fold: boolean) => {
+      const [conv, bn] = pair({ c: 8, k: 3, out: 32 });
+      const model = new Sequential([conv, bn]).eval();
+      const x = seeded([1, 6, 6, 8], 0.2) as tf.Tensor4D;
+      if (fold) tf.dispose(forwardFolded(model.layers, x));
+      const before = tf.memory().numTensors;
+      model.dispose();
+      x.dispose();
+      return before - tf.memory().numTensors;
+    };
+    // the same variables either way, plus the folded weight and bias
+    expect(freedByDispose(true) - freedByDispose(false)).toBe(2);
   });
 
   it('switching back to training frees the folded weights (a train/eval cycle keeps no tensors)', () => {

@@ -88,8 +88,4 @@ export class Conv2d extends Layer<tf.Tensor4D, tf.Tensor4D> {
     disposeFolded(this);
   }
 
-  override dispose(): void {
-    disposeFolded(this);
-    super.dispose();
-  }
 }
