@@ -28,7 +28,8 @@ interface EngineState {
   state: { activeTape: unknown[] | null; gradientDepth: number };
 }
 
-function withMathRandom<T>(source: () => number, body: () => T): T {
+/** Runs a synchronous `body` with Math.random replaced by `source` (tfjs seeds unseeded random ops from it). */
+export function withMathRandom<T>(source: () => number, body: () => T): T {
   const original = Math.random;
   Math.random = source;
   try {
@@ -39,7 +40,7 @@ function withMathRandom<T>(source: () => number, body: () => T): T {
 }
 
 /** True when tfjs is recording a tape (inside tf.grads / variableGrads / minimize). */
-function tapeIsOn(): boolean {
+export function tapeIsOn(): boolean {
   return (tf.engine() as unknown as EngineState).state.gradientDepth > 0;
 }
 

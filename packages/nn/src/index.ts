@@ -1,6 +1,6 @@
 export * from './backend.js';
 export * from './module.js';
-export { checkpoint, isRecomputing } from './checkpoint.js';
+export { checkpoint, isRecomputing, withMathRandom } from './checkpoint.js';
 export * from './init.js';
 export * from './ops/padding.js';
 export * from './ops/conv2d.js';

@@ -4,6 +4,7 @@ import { BatchNorm2d } from './batchnorm.js';
 import { ReLU } from './activation.js';
 import { Identity, type Layer } from '../module.js';
 import { DropBlock } from '../blocks/drop-block.js';
+import { tapeIsOn } from '../checkpoint.js';
 
 export type FoldedActivation = 'linear' | 'relu';
 
@@ -32,10 +33,6 @@ function fold(conv: Conv2d, bn: BatchNorm2d): { weight: tf.Tensor4D; bias: tf.Te
   });
 }
 
-function tapeIsOn(): boolean {
-  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
-}
-
 /** Folded weights for inference, recomputed only when a source variable was assigned. */
 function cachedFold(conv: Conv2d, bn: BatchNorm2d): Folded {
   const sources = sourcesOf(conv, bn);
@@ -48,7 +45,7 @@ function cachedFold(conv: Conv2d, bn: BatchNorm2d): Folded {
   return entry;
 }
 
-/** Frees the folded copy of `conv`'s weights (Conv2d.dispose calls it). */
+/** Frees the folded copy of `conv`'s weights (Conv2d.releaseInferenceCache calls it). */
 export function disposeFolded(conv: Conv2d): void {
   const hit = folds.get(conv);
   if (hit) {
@@ -78,7 +75,6 @@ export function convBn(conv: Conv2d, bn: BatchNorm2d, x: tf.Tensor4D, activation
     if (drop) y = drop.forward(y);
     return activation === 'relu' ? (tf.relu(y) as tf.Tensor4D) : y;
   }
-  if (x.shape[3] !== conv.inChannels) throw new Error(`Conv2d: expected ${conv.inChannels} input channels, got input of shape [${x.shape}]`);
   const taped = tapeIsOn();
   const { weight, bias } = taped ? fold(conv, bn) : cachedFold(conv, bn);
   // tf.fused.conv2d has no gradient for every activation; under a tape the plain ops run.

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Layer } from '../module.js';
 import { kaimingNormal, type FanMode } from '../init.js';
-import { conv2d } from '../ops/conv2d.js';
+import { conv2d, toTfPad, type Conv2dOpOptions } from '../ops/conv2d.js';
 import { disposeFolded } from './conv-bn.js';
 import { pair, resolvePadding, symmetricPadding, type Padding2d } from '../ops/padding.js';
 
@@ -52,13 +52,19 @@ export class Conv2d extends Layer<tf.Tensor4D, tf.Tensor4D> {
     if (o.bias) this.bias = this.registerParameter('bias', tf.zeros([this.outChannels]));
   }
 
-  forward(x: tf.Tensor4D): tf.Tensor4D {
+  /** The conv2d op options for input `x`, after checking its channel count. */
+  private opOptions(x: tf.Tensor4D): Conv2dOpOptions {
     if (x.shape[3] !== this.inChannels) {
       throw new Error(`Conv2d: expected ${this.inChannels} input channels, got input of shape [${x.shape}]`);
     }
+    const pad = resolvePadding(this.padding, x.shape[1], x.shape[2], this.kernelSize, this.stride, this.dilation);
+    return { strides: this.stride, pad, dilations: this.dilation, groups: this.groups };
+  }
+
+  forward(x: tf.Tensor4D): tf.Tensor4D {
+    const opts = this.opOptions(x);
     return tf.tidy(() => {
-      const pad = resolvePadding(this.padding, x.shape[1], x.shape[2], this.kernelSize, this.stride, this.dilation);
-      const y = conv2d(x, this.weight as tf.Tensor4D, { strides: this.stride, pad, dilations: this.dilation, groups: this.groups });
+      const y = conv2d(x, this.weight as tf.Tensor4D, opts);
       return this.bias ? tf.add(y, this.bias) : y;
     });
   }
@@ -69,17 +75,13 @@ export class Conv2d extends Layer<tf.Tensor4D, tf.Tensor4D> {
    * the convolution is dense.
    */
   forwardWithWeights(x: tf.Tensor4D, weight: tf.Tensor4D, bias: tf.Tensor1D, activation: 'linear' | 'relu', fused: boolean): tf.Tensor4D {
-    if (x.shape[3] !== this.inChannels) {
-      throw new Error(`Conv2d: expected ${this.inChannels} input channels, got input of shape [${x.shape}]`);
-    }
+    const opts = this.opOptions(x);
     return tf.tidy(() => {
-      const pad = resolvePadding(this.padding, x.shape[1], x.shape[2], this.kernelSize, this.stride, this.dilation);
       const dilated = this.dilation[0] > 1 || this.dilation[1] > 1;
       if (fused && this.groups === 1 && !dilated) {
-        const tfPad = pad[0][0] + pad[0][1] + pad[1][0] + pad[1][1] === 0 ? 'valid' : ([[0, 0], pad[0], pad[1], [0, 0]] as tf.backend_util.ExplicitPadding);
-        return tf.fused.conv2d({ x, filter: weight, strides: this.stride, pad: tfPad, dataFormat: 'NHWC', dilations: this.dilation, bias, activation }) as tf.Tensor4D;
+        return tf.fused.conv2d({ x, filter: weight, strides: this.stride, pad: toTfPad(opts.pad), dataFormat: 'NHWC', dilations: this.dilation, bias, activation }) as tf.Tensor4D;
       }
-      const y = tf.add(conv2d(x, weight, { strides: this.stride, pad, dilations: this.dilation, groups: this.groups }), bias) as tf.Tensor4D;
+      const y = tf.add(conv2d(x, weight, opts), bias) as tf.Tensor4D;
       return activation === 'relu' ? (tf.relu(y) as tf.Tensor4D) : y;
     });
   }

@@ -10,7 +10,8 @@ export interface Conv2dOpOptions {
   groups: number;
 }
 
-function toTfPad(pad: ExplicitPadding2d): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
+/** Explicit NHWC padding as tfjs takes it ('valid' when all zero). */
+export function toTfPad(pad: ExplicitPadding2d): 'valid' | [[number, number], [number, number], [number, number], [number, number]] {
   if (pad[0][0] === 0 && pad[0][1] === 0 && pad[1][0] === 0 && pad[1][1] === 0) return 'valid';
   return [[0, 0], pad[0], pad[1], [0, 0]];
 }

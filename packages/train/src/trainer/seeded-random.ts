@@ -1,3 +1,4 @@
+import { withMathRandom } from '@tfvision/nn';
 import type { Rng } from '../rng.js';
 
 /**
@@ -7,11 +8,5 @@ import type { Rng } from '../rng.js';
  * synchronous, so no other code can observe the swap.
  */
 export function withSeededMathRandom<T>(rng: Rng, body: () => T): T {
-  const original = Math.random;
-  Math.random = () => rng.next();
-  try {
-    return body();
-  } finally {
-    Math.random = original;
-  }
+  return withMathRandom(() => rng.next(), body);
 }
