@@ -188,10 +188,12 @@ describe('EfficientNet options', () => {
     m.dispose();
   });
 
-  it('one training step on cpu gives every trainable parameter a non-zero gradient, without leaks', () => {
+  it('one training step on cpu gives every trainable parameter a gradient, without leaks', () => {
     // Drop path could drop one block's branch for the whole batch and zero its gradient by
     // chance, so it stays off here; dropout cannot zero a whole tensor's gradient.
+    setInitSeed(7);
     const m = narrowB0({ numClasses: 5, dropRate: 0.2 });
+    setInitSeed(undefined);
     m.train();
     const x = input(2, 32);
     const labels = tf.oneHot(tf.tensor1d([0, 3], 'int32'), 5);
@@ -199,8 +201,15 @@ describe('EfficientNet options', () => {
     const before = tf.memory().numTensors;
     const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, m.forward(x)) as tf.Scalar, vars);
     expect(Number.isFinite(value.dataSync()[0])).toBe(true);
-    const names = new Map(m.namedParameters().map(([n, v]) => [v.name, n]));
-    const zero = Object.entries(grads).filter(([, g]) => tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]) === 0).map(([k]) => names.get(k));
+    const maxAbs = new Map(m.namedParameters().map(([n, v]) => [n, tf.tidy(() => tf.max(tf.abs(grads[v.name])).dataSync()[0])]));
+    // The shift of each block's last BatchNorm reaches the loss only through a 1x1 convolution
+    // into a training-mode BatchNorm (the next block's conv_pw + bn1, or conv_head + bn2), which
+    // subtracts any per-channel constant again: its exact gradient is 0 (in PyTorch too), and
+    // float32 leaves noise, sometimes exactly 0 (the old test failed about one run in three).
+    const shifts = new Set(m.namedModules().filter(([, mod]) => m.blockList().some((b) => b.lastBn() === mod)).map(([n]) => `${n}.bias`));
+    expect(shifts.size).toBe(m.blockList().length);
+    for (const name of shifts) expect(maxAbs.get(name)!).toBeLessThan(1e-5 * maxAbs.get(name.replace(/bias$/, 'weight'))!);
+    const zero = [...maxAbs].filter(([n, g]) => !shifts.has(n) && g === 0).map(([n]) => n);
     expect(zero).toEqual([]);
     expect(Object.keys(grads).length).toBe(vars.length);
     tf.dispose([value, ...Object.values(grads)]);
