@@ -27,7 +27,8 @@ describe('tfvision model (built CLI, DESIGN.md contract)', () => {
     const r = tfvision('model', 'info', 'resnest50d', '--json');
     expect(r.status).toBe(0);
     const info = JSON.parse(r.stdout);
-    expect(info).toMatchObject({ name: 'resnest50d', params: 27_483_240, inputSize: [3, 224, 224], featureChannels: [256, 512, 1024, 2048], featureStrides: [4, 8, 16, 32] });
+    expect(info).toMatchObject({ name: 'resnest50d', params: 27_483_240, inputSize: [3, 224, 224], featureChannels: [64, 256, 512, 1024, 2048], featureStrides: [2, 4, 8, 16, 32] });
+    expect(info.features[1]).toEqual({ level: 'c2', name: 'layer1', channels: 256, stride: 4 });
     expect(info.macs).toBe(5_371_160_576);
   });
 

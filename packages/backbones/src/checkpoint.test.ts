@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, readSafetensors, type HostTensor, type TensorMap } from '@tfvision/nn';
 import { createBackbone } from './index.js';
-import { detectCheckpointFormat, exportCheckpoint, loadCheckpoint } from './checkpoint.js';
+import { detectCheckpointFormat, exportCheckpoint, loadCheckpoint, prefixedStateDict } from './checkpoint.js';
 import { formulaInput, formulaTensor } from './testing/formula-weights.js';
 
 interface TorchvisionFixture {
@@ -147,6 +147,84 @@ describe('timm checkpoints and fine-tuning adaptations', () => {
     const again = createBackbone('resnet18');
     const r = loadCheckpoint(again, 'resnet18', file);
     expect(r.loaded.length).toBe(again.stateDict().size);
+    model.dispose();
+    again.dispose();
+  });
+});
+
+describe('a backbone inside a detector or segmenter checkpoint (prefix)', () => {
+  let body: TensorMap;
+  beforeAll(async () => {
+    // torchvision's IntermediateLayerGetter keeps no classifier: the body is resnet18 less fc.
+    body = new Map([...(await timmCheckpointOf('resnet18'))].filter(([k]) => !k.startsWith('fc.')));
+  });
+
+  /** A detector's file: the body under `prefix`, plus neck and head keys that are not the backbone's. */
+  function detectorFile(prefix: string): TensorMap {
+    const out: TensorMap = new Map([...body].map(([k, t]) => [prefix + k, t]));
+    const other = { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) } as HostTensor;
+    for (const k of ['backbone.fpn.inner_blocks.0.weight', 'rpn.head.conv.0.0.weight', 'roi_heads.box_predictor.cls_score.weight']) out.set(k, other);
+    return out;
+  }
+
+  for (const prefix of ['backbone.body.', 'backbone.bottom_up.', 'encoder.', 'encoder.model.']) {
+    it(`reads only the keys under "${prefix}"`, async () => {
+      const model = createBackbone('resnet18', { numClasses: 0 });
+      const r = loadCheckpoint(model, 'resnet18', detectorFile(prefix), { prefix });
+      expect(r.loaded.length).toBe(body.size);
+      expect(r.loaded.every((k) => k.startsWith(prefix))).toBe(true);
+      expect(r.unexpected).toEqual([]);
+      expect(r.notes).toContain(`read the ${body.size} keys under "${prefix}"; ignored the other 3`);
+      const got = await model.stateDict().get('layer3.1.bn2.running_var')!.data();
+      expect(got[7]).toBeCloseTo(body.get('layer3.1.bn2.running_var')!.data[7] as number, 6);
+      model.dispose();
+    });
+  }
+
+  it('names missing and unexpected keys by their full names', () => {
+    const file = detectorFile('backbone.body.');
+    file.delete('backbone.body.layer2.0.bn1.running_var');
+    file.set('backbone.body.layer9.0.conv1.weight', { dtype: 'F32', shape: [1], data: new Float32Array(1) } as HostTensor);
+    const model = createBackbone('resnet18', { numClasses: 0 });
+    expect(() => loadCheckpoint(model, 'resnet18', file, { prefix: 'backbone.body.', source: 'frcnn.safetensors' })).toThrow(
+      'frcnn.safetensors (timm names under "backbone.body."): state dict does not match ResNet (strict load, nothing assigned): 1 missing [backbone.body.layer2.0.bn1.running_var]; 1 unexpected [backbone.body.layer9.0.conv1.weight]',
+    );
+    const loose = loadCheckpoint(model, 'resnet18', file, { prefix: 'backbone.body.', strict: false });
+    expect(loose.missing).toEqual(['backbone.body.layer2.0.bn1.running_var']);
+    expect(loose.unexpected).toEqual(['backbone.body.layer9.0.conv1.weight']);
+    model.dispose();
+  });
+
+  it('a classifier under the prefix is dropped by its full name; a prefix with no keys is an error', () => {
+    const model = createBackbone('resnet18', { numClasses: 0 });
+    const withFc: TensorMap = new Map([...ckptWithFc()].map(([k, t]) => [`encoder.model.${k}`, t]));
+    const r = loadCheckpoint(model, 'resnet18', withFc, { prefix: 'encoder.model.' });
+    expect(r.dropped).toEqual(['encoder.model.fc.weight', 'encoder.model.fc.bias']);
+    expect(() => loadCheckpoint(model, 'resnet18', withFc, { prefix: 'backbone.body.' })).toThrow('loadCheckpoint: no key of checkpoint starts with prefix "backbone.body." (its keys start with "encoder.")');
+    expect(() => loadCheckpoint(model, 'resnet18', withFc, { prefix: '' })).toThrow('loadCheckpoint: prefix must be a non-empty string, got ""');
+    model.dispose();
+  });
+
+  function ckptWithFc(): TensorMap {
+    const fc = { dtype: 'F32', shape: [1000, 512], data: new Float32Array(512_000) } as HostTensor;
+    return new Map([...body, ['fc.weight', fc], ['fc.bias', { dtype: 'F32', shape: [1000], data: new Float32Array(1000) } as HostTensor]]);
+  }
+
+  it('prefixedStateDict and exportCheckpoint write the backbone under a prefix that loads back', async () => {
+    const model = createBackbone('resnet18', { numClasses: 0 });
+    loadCheckpoint(model, 'resnet18', body);
+    const map = await prefixedStateDict(model, 'backbone.body.');
+    expect([...map.keys()].sort()).toEqual([...body.keys()].map((k) => `backbone.body.${k}`).sort());
+    expect(map.get('backbone.body.layer1.0.conv1.weight')!.shape).toEqual([64, 64, 3, 3]);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tfv-prefix-')), 'body.safetensors');
+    await exportCheckpoint(model, file, {}, { prefix: 'encoder.' });
+    expect([...readSafetensors(file).tensors.keys()].every((k) => k.startsWith('encoder.'))).toBe(true);
+    const again = createBackbone('resnet18', { numClasses: 0 });
+    const r = loadCheckpoint(again, 'resnet18', file, { prefix: 'encoder.' });
+    expect(r.loaded.length).toBe(again.stateDict().size);
+    const a = await model.stateDict().get('layer4.1.conv2.weight')!.data();
+    const b = await again.stateDict().get('layer4.1.conv2.weight')!.data();
+    expect(Array.from(b)).toEqual(Array.from(a));
     model.dispose();
     again.dispose();
   });

@@ -2,12 +2,18 @@
  * Importing the checkpoints people already have: timm and torchvision state dicts (from
  * safetensors), renamed to our (timm's) names, with timm's pretrained-loading adaptations —
  * a different classifier size drops the classifier, a different input channel count adapts the
- * first convolution — and every missing or unexpected key reported by name.
+ * first convolution — and every missing or unexpected key reported by name. A `prefix` reads
+ * the backbone out of a whole detector or segmenter (torchvision's `backbone.body.`,
+ * detectron2's `backbone.bottom_up.`, smp's `encoder.`), as their own loaders select it.
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import {
+  Module,
   loadStateDict,
   readSafetensors,
-  saveStateDict,
+  stateDictToTensorMap,
+  writeSafetensors,
+  type StateDictExportOptions,
   type HostTensor,
   type LoadStateDictResult,
   type SafetensorsMetadata,
@@ -31,6 +37,13 @@ export interface LoadCheckpointOptions {
   classifier?: 'auto' | 'keep' | 'drop';
   /** Names the file in errors. */
   source?: string;
+  /**
+   * Read only the keys under this prefix (e.g. `backbone.body.`, `backbone.bottom_up.`,
+   * `encoder.`, `encoder.model.`), stripped; the rest of the file (necks, heads) is ignored.
+   * Missing, unexpected and dropped keys are reported under their full names. Without it a
+   * wrapper prefix shared by every key (`module.`, `model.`, `backbone.`, `encoder.`) is stripped.
+   */
+  prefix?: string;
 }
 
 export interface LoadCheckpointResult extends LoadStateDictResult {
@@ -39,6 +52,39 @@ export interface LoadCheckpointResult extends LoadStateDictResult {
   dropped: string[];
   /** One line per adaptation made (first-conv channels, classifier dropped). */
   notes: string[];
+}
+
+/**
+ * A model's state under `prefix`, so that a strict load names the checkpoint's own keys
+ * (`backbone.body.layer2.0.bn1.running_var`). The view class takes the model's class name
+ * because loadStateDict's error names the module it loads into.
+ */
+function prefixedView(model: Module, prefix: string): Module {
+  const name = model.constructor.name;
+  const views = {
+    [name]: class extends Module {
+      override namedParameters(): [string, tf.Variable][] {
+        return model.namedParameters().map(([n, v]) => [prefix + n, v]);
+      }
+
+      override namedBuffers(): [string, tf.Variable][] {
+        return model.namedBuffers().map(([n, v]) => [prefix + n, v]);
+      }
+    },
+  };
+  return new views[name]();
+}
+
+/** The keys under `prefix`, stripped; throws naming the prefix when there are none. */
+export function selectPrefix(tensors: TensorMap, prefix: string, source: string): TensorMap {
+  if (typeof prefix !== 'string' || prefix === '') throw new Error(`loadCheckpoint: prefix must be a non-empty string, got ${JSON.stringify(prefix)}`);
+  const out: TensorMap = new Map();
+  for (const [k, t] of tensors) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), t);
+  if (out.size === 0) {
+    const heads = [...new Set(keysOf(tensors).map((k) => k.split('.')[0] + '.'))].slice(0, 8);
+    throw new Error(`loadCheckpoint: no key of ${source} starts with prefix "${prefix}" (its keys start with ${heads.map((h) => `"${h}"`).join(', ')})`);
+  }
+  return out;
 }
 
 /** Wrappers that training frameworks put around a model's own names. */
@@ -160,7 +206,9 @@ export function adaptInputConv(t: HostTensor, inChans: number, where: string): H
 export function loadCheckpoint(model: Backbone, modelName: string, checkpoint: string | TensorMap, options: LoadCheckpointOptions = {}): LoadCheckpointResult {
   const source = options.source ?? (typeof checkpoint === 'string' ? checkpoint : 'checkpoint');
   const raw = typeof checkpoint === 'string' ? readSafetensors(checkpoint).tensors : checkpoint;
-  const { tensors, prefix } = stripWrapperPrefix(raw);
+  const given = options.prefix;
+  const { tensors, prefix } = given !== undefined ? { tensors: selectPrefix(raw, given, source), prefix: '' } : stripWrapperPrefix(raw);
+  const full = (name: string): string => (given ?? '') + name;
   const keys = keysOf(tensors);
   const format = options.from ?? detectCheckpointFormat(keys);
   const rename = checkpointRenamer(format, modelName, keys);
@@ -169,6 +217,7 @@ export function loadCheckpoint(model: Backbone, modelName: string, checkpoint: s
   const notes: string[] = [];
   const dropped: string[] = [];
   if (prefix) notes.push(`stripped the "${prefix}" prefix from every key`);
+  if (given !== undefined) notes.push(`read the ${tensors.size} keys under "${given}"; ignored the other ${raw.size - tensors.size}`);
 
   const renamed: TensorMap = new Map();
   for (const [key, t] of tensors) {
@@ -187,8 +236,8 @@ export function loadCheckpoint(model: Backbone, modelName: string, checkpoint: s
   // Ours is HWIO: input channels are axis 2.
   const ourInChans = ourFirst?.shape[2];
   if (firstConv && ourInChans !== undefined && firstConv.shape.length === 4 && firstConv.shape[1] !== ourInChans) {
-    renamed.set(firstConvKey, adaptInputConv(firstConv, ourInChans, `${source}: ${firstConvKey}`));
-    notes.push(`${firstConvKey}: adapted ${firstConv.shape[1]} input channels to ${ourInChans}`);
+    renamed.set(firstConvKey, adaptInputConv(firstConv, ourInChans, `${source}: ${full(firstConvKey)}`));
+    notes.push(`${full(firstConvKey)}: adapted ${firstConv.shape[1]} input channels to ${ourInChans}`);
   }
 
   // Classifier: drop it when it is absent from the model or of another size (new classes).
@@ -201,22 +250,38 @@ export function loadCheckpoint(model: Backbone, modelName: string, checkpoint: s
     const sameSize = mine !== undefined && t.shape.reduce((a, b) => a * b, 1) === mine.size;
     if (mode === 'drop' || (mode === 'auto' && !sameSize)) {
       renamed.delete(key);
-      dropped.push(key);
+      dropped.push(full(key));
     }
   }
   if (dropped.length > 0) notes.push(`dropped the checkpoint's classifier (${dropped.join(', ')}): the model has ${model.numClasses} classes`);
 
   const droppedClassifier = new Set(dropped);
-  const result = loadStateDict(model, renamed, {
+  const target = given !== undefined ? prefixedView(model, given) : model;
+  const named: TensorMap = given !== undefined ? new Map([...renamed].map(([k, t]) => [full(k), t])) : renamed;
+  const result = loadStateDict(target, named, {
     strict: options.strict ?? true,
-    source: `${source} (${format} names)`,
+    source: `${source} (${format} names${given !== undefined ? ` under "${given}"` : ''})`,
     // Our classifier keeps its initialisation when the checkpoint's was dropped.
     keepIfAbsent: (name) => droppedClassifier.has(name),
   });
   return { ...result, format, dropped, notes };
 }
 
-/** Writes a backbone as a timm-named PyTorch-layout safetensors file (loads with timm's load_state_dict). */
-export async function exportCheckpoint(model: Backbone, path: string, metadata: SafetensorsMetadata = {}): Promise<void> {
-  await saveStateDict(model, path, metadata);
+/**
+ * A backbone's state dict (timm names, PyTorch layouts) with every key under `prefix`: the
+ * backbone part of a detector's file (`backbone.body.`) or any wrapper's.
+ */
+export async function prefixedStateDict(model: Backbone, prefix: string, options: StateDictExportOptions = {}): Promise<TensorMap> {
+  const out: TensorMap = new Map();
+  for (const [k, t] of await stateDictToTensorMap(model, options)) out.set(prefix + k, t);
+  return out;
+}
+
+/**
+ * Writes a backbone as a timm-named PyTorch-layout safetensors file (loads with timm's
+ * load_state_dict), optionally with every key under `prefix`.
+ */
+export async function exportCheckpoint(model: Backbone, path: string, metadata: SafetensorsMetadata = {}, options: StateDictExportOptions & { prefix?: string } = {}): Promise<void> {
+  const { prefix = '', ...exportOptions } = options;
+  writeSafetensors(path, await prefixedStateDict(model, prefix, exportOptions), { format: 'pt', ...metadata });
 }

@@ -26,15 +26,18 @@ describe('model metadata', () => {
     const model = createBackbone('resnest50d');
     expect(countParameters(model)).toBe(27_483_240);
     expect(countParameters(model)).toBe(getModelEntry('resnest50d').params);
-    expect(model.featureChannels).toEqual([256, 512, 1024, 2048]);
-    expect(model.featureStrides).toEqual([4, 8, 16, 32]);
+    const levels = model.featureInfoFor(['c2', 'c3', 'c4', 'c5']);
+    expect(levels.map((f) => f.channels)).toEqual([256, 512, 1024, 2048]);
+    expect(levels.map((f) => f.stride)).toEqual([4, 8, 16, 32]);
     model.dispose();
   });
 
-  it('featureChannels follow outIndices', () => {
-    const model = createBackbone('efficientnet_b0', { outIndices: [2, 4], numClasses: 0 });
-    expect(model.featureChannels).toEqual([40, 320]);
-    expect(model.featureStrides).toEqual([8, 32]);
+  it('featureInfoFor gives the levels asked, in that order', () => {
+    const model = createBackbone('efficientnet_b0', { numClasses: 0 });
+    expect(model.featureInfoFor(['c5', 'c3'])).toEqual([
+      { level: 'c5', name: 'blocks.6', channels: 320, stride: 32 },
+      { level: 'c3', name: 'blocks.2', channels: 40, stride: 8 },
+    ]);
     model.dispose();
   });
 });

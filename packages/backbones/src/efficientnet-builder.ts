@@ -5,7 +5,7 @@
  * a downsampling stage (or is the last).
  */
 import { DepthwiseSeparableConv, InvertedResidual, Sequential, type ActivationName, type MobilePadding } from '@tfvision/nn';
-import type { FeatureInfo } from './backbone.js';
+import { featureLevel, type FeatureInfo } from './backbone.js';
 import type { BlockDef } from './efficientnet-arch.js';
 
 export type MobileBlock = InvertedResidual | DepthwiseSeparableConv;
@@ -25,7 +25,7 @@ export interface StageBuildOptions {
 
 export interface BuiltStages {
   stages: Sequential[];
-  /** Feature points: name `blocks.<stage>`, channels, total stride. */
+  /** Feature points: level c1.., name `blocks.<stage>`, channels, total stride. */
   featureInfo: FeatureInfo[];
   /** For each feature point, the index of the stage that ends there. */
   featureStage: number[];
@@ -78,7 +78,7 @@ export function buildStages(defs: readonly BlockDef[], o: StageBuildOptions): Bu
     stages.push(stage);
     const next = defs[stageIdx + 1];
     if (!next || next.stride > 1) {
-      featureInfo.push({ name: `blocks.${stageIdx}`, channels: def.outChannels, stride: netStride });
+      featureInfo.push({ level: featureLevel(featureInfo.length), name: `blocks.${stageIdx}`, channels: def.outChannels, stride: netStride });
       featureStage.push(stageIdx);
     }
   });

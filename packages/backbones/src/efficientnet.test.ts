@@ -89,29 +89,30 @@ describe('EfficientNet-B0 state dict', () => {
 describe('EfficientNet features and forward', () => {
   it('declares timm\'s feature_info (B0: 16, 24, 40, 112, 320 at strides 2..32)', () => {
     expect(b0.featureInfo).toEqual([
-      { name: 'blocks.0', channels: 16, stride: 2 },
-      { name: 'blocks.1', channels: 24, stride: 4 },
-      { name: 'blocks.2', channels: 40, stride: 8 },
-      { name: 'blocks.4', channels: 112, stride: 16 },
-      { name: 'blocks.6', channels: 320, stride: 32 },
+      { level: 'c1', name: 'blocks.0', channels: 16, stride: 2 },
+      { level: 'c2', name: 'blocks.1', channels: 24, stride: 4 },
+      { level: 'c3', name: 'blocks.2', channels: 40, stride: 8 },
+      { level: 'c4', name: 'blocks.4', channels: 112, stride: 16 },
+      { level: 'c5', name: 'blocks.6', channels: 320, stride: 32 },
     ]);
   });
 
   it('gives feature maps of the declared shapes at 64x64 and logits [N, 1000]', () => {
     b0.eval();
     const x = input(2, 64);
-    const feats = b0.forwardFeatures(x);
+    const feats = Object.values(b0.forwardFeatures(x));
     expect(feats.map((f) => f.shape)).toEqual(b0.featureInfo.map((fi) => [2, 64 / fi.stride, 64 / fi.stride, fi.channels]));
     const logits = b0.forward(x);
     expect(logits.shape).toEqual([2, 1000]);
-    expect(b0.forwardPooled(x).shape).toEqual([2, 1280]);
-    tf.dispose([x, logits, ...feats]);
+    const pooled = b0.forwardPooled(x);
+    expect(pooled.shape).toEqual([2, 1280]);
+    tf.dispose([x, logits, pooled, ...feats]);
   });
 
   it('tf_ variant pads TF "same": ceil(H / stride) at an odd size', () => {
     tfB0.eval();
     const x = input(1, 65);
-    const feats = tfB0.forwardFeatures(x);
+    const feats = Object.values(tfB0.forwardFeatures(x));
     expect(feats.map((f) => f.shape.slice(1, 3))).toEqual([[33, 33], [17, 17], [9, 9], [5, 5], [3, 3]]);
     // Symmetric k//2 padding gives the same sizes for these kernels; where the two styles
     // differ is which pixels a stride-2 window centres on (tested in nn's mbconv.test.ts).
@@ -128,9 +129,10 @@ describe('EfficientNet features and forward', () => {
       [1, 1], [2, 1], [1, 1], [2, 1], [1, 1], [1, 1], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 2], [1, 4], [1, 4], [1, 4], [1, 4],
     ]);
     m.eval();
-    const feats = m.forwardFeatures(tf.zeros([1, 32, 32, 3]) as tf.Tensor4D);
+    const x = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;
+    const feats = Object.values(m.forwardFeatures(x));
     expect(feats.map((f) => f.shape)).toEqual([[1, 16, 16, 16], [1, 8, 8, 24], [1, 4, 4, 40], [1, 4, 4, 112], [1, 4, 4, 320]]);
-    tf.dispose(feats);
+    tf.dispose([x, ...feats]);
     m.dispose();
   });
 });
@@ -144,17 +146,18 @@ function narrowB0(options: BackboneOptions = {}): EfficientNet {
 }
 
 describe('EfficientNet options', () => {
-  it('outIndices selects feature maps; numClasses 0 has no classifier; bad values name themselves', () => {
-    const m = narrowB0({ numClasses: 0, outIndices: [3, 1] });
-    expect(m.selectedFeatureInfo().map((f) => f.stride)).toEqual([16, 4]);
+  it('forwardFeatures selects levels by name; numClasses 0 has no classifier; bad values name themselves', () => {
+    const m = narrowB0({ numClasses: 0 });
+    expect(m.featureInfoFor(['c4', 'c2']).map((f) => f.stride)).toEqual([16, 4]);
     const x = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;
-    const feats = m.forwardFeatures(x);
-    expect(feats.map((f) => f.shape)).toEqual([[1, 2, 2, m.featureInfo[3].channels], [1, 8, 8, m.featureInfo[1].channels]]);
+    const feats = m.forwardFeatures(x, ['c4', 'c2']);
+    expect(Object.keys(feats)).toEqual(['c4', 'c2']);
+    expect([feats.c4.shape, feats.c2.shape]).toEqual([[1, 2, 2, m.featureInfo[3].channels], [1, 8, 8, m.featureInfo[1].channels]]);
     expect(m.namedParameters().some(([n]) => n.startsWith('classifier'))).toBe(false);
     expect(() => m.forward(x)).toThrow(/numClasses 0 has no classifier/);
-    tf.dispose([x, ...feats]);
+    tf.dispose([x, feats.c4, feats.c2]);
     m.dispose();
-    expect(() => narrowB0({ outIndices: [5] })).toThrow('outIndices: 5 is out of range 0..4');
+    expect(() => narrowB0({ outIndices: [5] } as never)).toThrow('option "outIndices" was replaced by the level names given to forwardFeatures');
     expect(() => narrowB0({ outputStride: 4 as never })).toThrow('outputStride must be 8, 16 or 32, got 4');
     expect(() => createBackbone('efficientnet_b0', { dropBlock: 0.1 } as never)).toThrow('createBackbone("efficientnet_b0"): unknown option "dropBlock"');
   });
@@ -169,7 +172,7 @@ describe('EfficientNet options', () => {
     expect((m.blockList()[3] as InvertedResidual).bn1.frozen).toBe(false);
     m.dispose();
     expect(() => narrowB0({ frozenStages: 8 })).toThrow('frozenStages must be an integer in -1..7, got 8');
-    const fbn = narrowB0({ numClasses: 0, frozenBn: true });
+    const fbn = narrowB0({ numClasses: 0, norm: 'frozen_bn' });
     const bnParams = fbn.namedParameters().filter(([n]) => /(^|\.)bn\d\.(weight|bias)$/.test(n));
     expect(bnParams.length).toBe(2 * (2 + 2 * 1 + 3 * 15));
     expect(bnParams.every(([, v]) => !v.trainable)).toBe(true);

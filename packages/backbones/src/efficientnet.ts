@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, Conv2d, Dropout, GlobalAvgPool, Linear, Sequential, activationFn, convBn, freezeBatchNorm, mobileConvPadding, type ActivationName, type MobilePadding } from '@tfvision/nn';
-import { Backbone, type BackboneOptions, type FeatureInfo, type PretrainedCfg } from './backbone.js';
+import { Backbone, checkOptionKeys, type BackboneOptions, type FeatureInfo, type PretrainedCfg } from './backbone.js';
+import { applyFreezeOptions, checkFreezeOptions } from './freeze-policy.js';
 import { EFFICIENTNET_B0_ARCH, scaleArch, type EfficientNetScale } from './efficientnet-arch.js';
 import { buildStages, type MobileBlock } from './efficientnet-builder.js';
 import { registerModel } from './registry.js';
@@ -26,7 +27,6 @@ export class EfficientNet extends Backbone {
   readonly featureInfo: FeatureInfo[];
   readonly pretrainedCfg: PretrainedCfg;
   readonly numClasses: number;
-  readonly outIndices: number[];
   readonly convStem: Conv2d;
   readonly bn1: BatchNorm2d;
   readonly blocks: Sequential;
@@ -43,6 +43,7 @@ export class EfficientNet extends Backbone {
 
   constructor(args: EfficientNetArgs, options: BackboneOptions, cfg: PretrainedCfg) {
     super();
+    checkOptionKeys('EfficientNet', options);
     const inChans = options.inChans ?? 3;
     const outputStride = options.outputStride ?? 32;
     if (![8, 16, 32].includes(outputStride)) throw new Error(`EfficientNet: outputStride must be 8, 16 or 32, got ${outputStride}`);
@@ -88,16 +89,12 @@ export class EfficientNet extends Backbone {
       });
     }
 
-    this.outIndices = options.outIndices ?? this.featureInfo.map((_, i) => i);
-    for (const i of this.outIndices) {
-      if (!Number.isInteger(i) || i < 0 || i >= this.featureInfo.length) throw new Error(`outIndices: ${i} is out of range 0..${this.featureInfo.length - 1}`);
-    }
     // timm initialises EfficientNet BN gammas to 1; zero-init of the residual branch is opt-in.
     if (options.zeroInitLastBn) {
       for (const b of this.blockList()) if (b.hasSkip) b.lastBn().weight.assign(tf.zerosLike(b.lastBn().weight));
     }
-    if (options.frozenStages !== undefined) this.freezeStages(options.frozenStages);
-    if (options.frozenBn) freezeBatchNorm(this);
+    checkFreezeOptions(this, options, 'EfficientNet');
+    applyFreezeOptions(this, options);
     if (options.gradCheckpointing) this.setGradCheckpointing(true);
   }
 
@@ -111,7 +108,6 @@ export class EfficientNet extends Backbone {
    * `blocks.0`..`blocks.6` are stages 1..7), parameters and BN statistics. -1 freezes nothing.
    */
   freezeStages(n: number): void {
-    if (!Number.isInteger(n) || n < -1 || n > this.stages.length) throw new Error(`EfficientNet: frozenStages must be an integer in -1..${this.stages.length}, got ${n}`);
     if (n < 0) return;
     for (const m of [this.convStem, this.bn1, ...this.stages.slice(0, n)]) {
       m.freeze();
@@ -132,18 +128,17 @@ export class EfficientNet extends Backbone {
     return this.act(convBn(this.convStem, this.bn1, x)) as tf.Tensor4D;
   }
 
-  forwardFeatures(x: tf.Tensor4D): tf.Tensor4D[] {
-    return tf.tidy(() => {
-      const wanted = new Set(this.outIndices.map((i) => this.featureStage[i]));
-      const lastStage = Math.max(...wanted);
-      const byStage = new Map<number, tf.Tensor4D>();
-      let y = this.stem(x);
-      for (let s = 0; s <= lastStage; s++) {
-        y = this.stages[s].forward(y) as tf.Tensor4D;
-        if (wanted.has(s)) byStage.set(s, y);
-      }
-      return this.outIndices.map((i) => byStage.get(this.featureStage[i])!);
-    });
+  /** Each level is the output of the last block stage before a downsampling one (timm's feature_info). */
+  protected computeFeatures(x: tf.Tensor4D, indices: readonly number[]): tf.Tensor4D[] {
+    const wanted = new Set(indices.map((i) => this.featureStage[i]));
+    const lastStage = this.featureStage[indices[indices.length - 1]];
+    const byStage = new Map<number, tf.Tensor4D>();
+    let y = this.stem(x);
+    for (let s = 0; s <= lastStage; s++) {
+      y = this.stages[s].forward(y) as tf.Tensor4D;
+      if (wanted.has(s)) byStage.set(s, y);
+    }
+    return indices.map((i) => byStage.get(this.featureStage[i])!);
   }
 
   /** Stem, blocks, head conv: timm's forward_features, [N, H/32, W/32, numFeatures]. */
@@ -160,7 +155,7 @@ export class EfficientNet extends Backbone {
   }
 
   forward(x: tf.Tensor4D): tf.Tensor2D {
-    if (!this.classifier) throw new Error('EfficientNet.forward: model built with numClasses 0 has no classifier; use forwardFeatures or forwardPooled');
+    if (!this.classifier) throw this.noClassifierError();
     return tf.tidy(() => {
       let y = this.forwardPooled(x);
       if (this.dropout) y = this.dropout.forward(y) as tf.Tensor2D;

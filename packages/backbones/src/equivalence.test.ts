@@ -69,12 +69,15 @@ describe('logits equal timm on formula weights', () => {
     }, 120_000);
 
     it(`${fx.model}: every feature level equals timm's`, async () => {
-      const model = createBackbone(fx.model, { numClasses: 0, outIndices: fx.features.map((_, i) => i) });
+      const model = createBackbone(fx.model, { numClasses: 0 });
       fillFormulaWeights(model);
       model.eval();
       const { batch, channels, height, width } = fx.input;
       const x = formulaInput(batch, channels, height, width);
-      const maps = model.forwardFeatures(x);
+      // Levels c1..c5 are timm's feature_info modules, in order.
+      expect(model.featureInfo.map((f) => [f.level, f.name])).toEqual(fx.features.map((f, i) => [`c${i + 1}`, f.module]));
+      const byLevel = model.forwardFeatures(x);
+      const maps = model.featureInfo.map((f) => byLevel[f.level]);
       expect(maps.length).toBe(fx.features.length);
       for (let level = 0; level < maps.length; level++) {
         const ref = fx.features[level];

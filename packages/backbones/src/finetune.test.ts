@@ -32,7 +32,7 @@ function changed(a: Map<string, Float32Array>, b: Map<string, Float32Array>): Se
 describe('prepareFineTuning', () => {
   it('ResNet: frozen stem and stages 1-2 and every frozen BatchNorm stay bit-identical after a step', async () => {
     const model = createBackbone('seresnext26d_32x4d', { numClasses: 3, zeroInitLastBn: false });
-    const summary = prepareFineTuning(model, { frozenStages: 2, frozenBn: 'all' });
+    const summary = prepareFineTuning(model, { frozenStages: 2, norm: 'frozen_bn' });
     // FrozenBN fixes the affine parameters too (detectron2), so only layer3's convolutions stay trainable.
     expect(summary.frozen.some((n) => n.startsWith('layer3') && n.includes('conv'))).toBe(false);
     expect(summary.frozen).toContain('layer3.0.bn1.weight');
@@ -50,7 +50,7 @@ describe('prepareFineTuning', () => {
     model.dispose();
   });
 
-  it("EfficientNet: 'frozen-stages' BN keeps updating statistics outside the frozen stages", async () => {
+  it("EfficientNet: norm 'bn' keeps updating statistics outside the frozen stages", async () => {
     const model = createBackbone('efficientnet_b0', { numClasses: 3 });
     prepareFineTuning(model, { frozenStages: 3 });
     const before = await snapshot(model);
@@ -69,6 +69,39 @@ describe('prepareFineTuning', () => {
     const before = await snapshot(model);
     sgdStep(model, 3);
     expect([...changed(before, await snapshot(model))].sort()).toEqual(['fc.bias', 'fc.weight']);
+    model.dispose();
+  });
+});
+
+describe('one freezing vocabulary at construction and in prepareFineTuning', () => {
+  const frozenNames = (m: Backbone): string[] => m.namedParameters().filter(([, v]) => !v.trainable).map(([n]) => n);
+
+  it('the same keys freeze the same parameters either way', () => {
+    const policy = { norm: 'frozen_bn', frozenStages: 1 } as const;
+    const built = createBackbone('resnet18d', { numClasses: 3, ...policy });
+    const prepared = createBackbone('resnet18d', { numClasses: 3 });
+    const summary = prepareFineTuning(prepared, policy);
+    expect(frozenNames(prepared)).toEqual(frozenNames(built));
+    // The deep stem (conv1.0 conv, conv1.1 its BN) and layer1 frozen, and every BN's affine (layer4.1.bn2).
+    expect(frozenNames(built)).toEqual(expect.arrayContaining(['conv1.0.weight', 'conv1.1.weight', 'layer1.1.conv2.weight', 'layer4.1.bn2.bias']));
+    expect(frozenNames(built).some((n) => n.startsWith('layer2.') && n.includes('conv'))).toBe(false);
+    // resnet18d: 3 stem BNs + 2 per basic block × 8 + 3 downsample BNs = 22, all frozen.
+    expect(summary.frozenBatchNorms).toBe(22);
+    built.dispose();
+    prepared.dispose();
+  });
+
+  it('names replaced and bad keys and values', () => {
+    expect(() => createBackbone('resnet18', { frozenBn: true } as never)).toThrow('createBackbone("resnet18"): option "frozenBn" was replaced by norm: "frozen_bn"');
+    expect(() => createBackbone('resnet18', { outIndices: [1, 2] } as never)).toThrow('createBackbone("resnet18"): option "outIndices" was replaced by the level names given to forwardFeatures');
+    expect(() => createBackbone('resnet18', { norm: 'gn' } as never)).toThrow('ResNet: norm must be "bn" or "frozen_bn", got "gn" ("gn" is for heads; backbones use BatchNorm)');
+    expect(() => createBackbone('efficientnet_b0', { norm: 'syncbn' } as never)).toThrow('EfficientNet: norm must be "bn" or "frozen_bn", got "syncbn"');
+    expect(() => createBackbone('resnet18', { frozenStages: 5 })).toThrow('ResNet: frozenStages must be an integer in -1..4, got 5');
+    expect(() => createBackbone('resnet18', { numClasses: 0, linearProbe: true })).toThrow('ResNet: linearProbe needs a classifier, but the model was built with numClasses 0');
+    const model = createBackbone('resnet18', { numClasses: 3 });
+    expect(() => prepareFineTuning(model, { frozenBn: 'all' } as never)).toThrow('prepareFineTuning: option "frozenBn" was replaced by norm: "frozen_bn"');
+    expect(() => prepareFineTuning(model, { frozenStage: 1 } as never)).toThrow('prepareFineTuning: unknown option "frozenStage" (known: norm, frozenStages, linearProbe)');
+    expect(() => prepareFineTuning(model, { frozenStages: 1.5 })).toThrow('prepareFineTuning: frozenStages must be an integer in -1..4, got 1.5');
     model.dispose();
   });
 });

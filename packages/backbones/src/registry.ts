@@ -57,6 +57,6 @@ export function getModelEntry(name: string): ModelEntry {
 /** Builds a registered model by name: `createBackbone('resnest50d', { numClasses: 10 })`. */
 export function createBackbone(name: string, options: BackboneOptions = {}): Backbone {
   const entry = getModelEntry(name);
-  checkOptionKeys(name, options);
+  checkOptionKeys(`createBackbone("${name}")`, options);
   return entry.create(options);
 }

@@ -26,16 +26,22 @@ describe('ResNet family registry', () => {
     m.eval();
     const x = tf.randomNormal([1, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
     const feats = m.forwardFeatures(x);
-    expect(feats.map((f) => f.shape)).toEqual(m.selectedFeatureInfo().map((fi) => [1, 32 / fi.stride, 32 / fi.stride, fi.channels]));
-    expect(m.forward(x).shape).toEqual([1, 1000]);
+    expect(Object.keys(feats)).toEqual(['c1', 'c2', 'c3', 'c4', 'c5']);
+    expect(Object.values(feats).map((f) => f.shape)).toEqual(m.featureInfo.map((fi) => [1, 32 / fi.stride, 32 / fi.stride, fi.channels]));
+    const logits = m.forward(x);
+    expect(logits.shape).toEqual([1, 1000]);
+    tf.dispose([x, logits, ...Object.values(feats)]);
     m.dispose();
   });
 
   it('outputStride 8 dilates the last two stages (DeepLab)', () => {
     const m = createBackbone('resnest14d', { outputStride: 8, numClasses: 0 });
     expect(m.featureInfo.map((f) => f.stride)).toEqual([2, 4, 8, 8, 8]);
-    const feats = m.forwardFeatures(tf.zeros([1, 32, 32, 3]) as tf.Tensor4D);
-    expect(feats[3].shape).toEqual([1, 4, 4, 2048]);
+    const x = tf.zeros([1, 32, 32, 3]) as tf.Tensor4D;
+    const feats = m.forwardFeatures(x, ['c4', 'c5']);
+    expect(feats.c4.shape).toEqual([1, 4, 4, 1024]);
+    expect(feats.c5.shape).toEqual([1, 4, 4, 2048]);
+    tf.dispose([x, feats.c4, feats.c5]);
     m.dispose();
   });
 

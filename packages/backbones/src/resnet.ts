@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AvgPool2d, BatchNorm2d, Conv2d, DropBlock, Dropout, GlobalAvgPool, Identity, Layer, Linear, MaxPool2d, ReLU, Sequential, freezeBatchNorm, forwardFolded } from '@tfvision/nn';
-import { Backbone, type BackboneOptions, type FeatureInfo, type PretrainedCfg } from './backbone.js';
+import { Backbone, checkOptionKeys, featureLevel, type BackboneOptions, type FeatureInfo, type PretrainedCfg } from './backbone.js';
+import { applyFreezeOptions, checkFreezeOptions } from './freeze-policy.js';
 import { BLOCKS, type BlockArgs, type BlockName, ResidualBlock } from './resnet-blocks.js';
 import { registerModel, type ModelFamily } from './registry.js';
 import { TIMM_CFGS } from './timm-cfgs.js';
@@ -41,7 +42,6 @@ export class ResNet extends Backbone {
   readonly featureInfo: FeatureInfo[];
   readonly pretrainedCfg: PretrainedCfg;
   readonly numClasses: number;
-  readonly outIndices: number[];
   readonly conv1: Layer<tf.Tensor4D, tf.Tensor4D>;
   readonly bn1: BatchNorm2d;
   readonly maxpool: Layer<tf.Tensor4D, tf.Tensor4D>;
@@ -53,8 +53,10 @@ export class ResNet extends Backbone {
 
   constructor(args: ResNetArgs, options: BackboneOptions, cfg: PretrainedCfg) {
     super();
+    checkOptionKeys('ResNet', options);
     const inChans = options.inChans ?? 3;
     const outputStride = options.outputStride ?? 32;
+    if (![8, 16, 32].includes(outputStride)) throw new Error(`ResNet: outputStride must be 8, 16 or 32, got ${outputStride}`);
     const cardinality = args.cardinality ?? 1;
     const baseWidth = args.baseWidth ?? 64;
     const stemWidth = args.stemWidth ?? 64;
@@ -80,7 +82,7 @@ export class ResNet extends Backbone {
     const stemStride = args.stemStride ?? 2;
     const stemPool = args.stemPool ?? true;
     this.maxpool = stemPool ? this.registerModule('maxpool', new MaxPool2d({ kernelSize: 3, stride: 2, padding: 1 })) : new Identity() as unknown as Layer<tf.Tensor4D, tf.Tensor4D>;
-    this.featureInfo = [{ name: 'act1', channels: inplanes, stride: stemStride }];
+    this.featureInfo = [{ level: 'c1', name: 'act1', channels: inplanes, stride: stemStride }];
 
     // Stages, as timm's make_blocks: dilation replaces stride once outputStride is reached.
     const block = BLOCKS[args.block];
@@ -141,21 +143,17 @@ export class ResNet extends Backbone {
         blockIdx++;
       }
       this.stages.push(this.registerModule(`layer${stageIdx + 1}`, stage));
-      this.featureInfo.push({ name: `layer${stageIdx + 1}`, channels: outChannels, stride: netStride });
+      this.featureInfo.push({ level: featureLevel(stageIdx + 1), name: `layer${stageIdx + 1}`, channels: outChannels, stride: netStride });
     });
     this.numFeatures = inplanes;
-    this.outIndices = options.outIndices ?? [1, 2, 3, 4];
-    for (const i of this.outIndices) {
-      if (!Number.isInteger(i) || i < 0 || i >= this.featureInfo.length) throw new Error(`outIndices: ${i} is out of range 0..${this.featureInfo.length - 1}`);
-    }
     if ((options.dropRate ?? 0) > 0) this.dropout = this.registerModule('head_drop', new Dropout(options.dropRate!));
     if (this.numClasses > 0) this.fc = this.registerModule('fc', new Linear({ inFeatures: inplanes, outFeatures: this.numClasses }));
 
     if (options.zeroInitLastBn ?? args.zeroInitLast ?? true) {
       for (const b of this.blocks()) b.lastBn().weight.assign(tf.zerosLike(b.lastBn().weight));
     }
-    if (options.frozenStages !== undefined) this.freezeStages(options.frozenStages);
-    if (options.frozenBn) freezeBatchNorm(this);
+    checkFreezeOptions(this, options, 'ResNet');
+    applyFreezeOptions(this, options);
     if (options.gradCheckpointing) this.setGradCheckpointing(true);
   }
 
@@ -181,18 +179,18 @@ export class ResNet extends Backbone {
     return forwardFolded([...stem, this.bn1, STEM_RELU], x);
   }
 
-  forwardFeatures(x: tf.Tensor4D): tf.Tensor4D[] {
-    return tf.tidy(() => {
-      const maps: tf.Tensor4D[] = [];
-      let y = this.stem(x);
+  /** c1 is the stem before the max pool (timm's act1, stride 2), c2..c5 are layer1..layer4. */
+  protected computeFeatures(x: tf.Tensor4D, indices: readonly number[]): tf.Tensor4D[] {
+    const maps: tf.Tensor4D[] = [];
+    let y = this.stem(x);
+    maps.push(y);
+    const deepest = indices[indices.length - 1];
+    if (deepest > 0) y = this.maxpool.forward(y);
+    for (let s = 0; s < deepest; s++) {
+      y = this.stages[s].forward(y) as tf.Tensor4D;
       maps.push(y);
-      y = this.maxpool.forward(y);
-      for (const s of this.stages) {
-        y = s.forward(y) as tf.Tensor4D;
-        maps.push(y);
-      }
-      return this.outIndices.map((i) => maps[i]);
-    });
+    }
+    return indices.map((i) => maps[i]);
   }
 
   /** Pooled features before the classifier: [N, numFeatures]. */
@@ -205,7 +203,7 @@ export class ResNet extends Backbone {
   }
 
   forward(x: tf.Tensor4D): tf.Tensor2D {
-    if (!this.fc) throw new Error('ResNet.forward: model built with numClasses 0 has no classifier; use forwardFeatures or forwardPooled');
+    if (!this.fc) throw this.noClassifierError();
     return tf.tidy(() => {
       let y = this.forwardPooled(x);
       if (this.dropout) y = this.dropout.forward(y) as tf.Tensor2D;

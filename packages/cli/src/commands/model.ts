@@ -4,7 +4,9 @@ import { initBackend, readNpy, readSafetensors, writeNpy, type HostTensor } from
 import { countMacs, countParameters, createBackbone, getModelEntry, listModels, loadCheckpoint, type CheckpointFormat } from '@tfvision/backbones';
 import { parseArgs, requiredFlag, stringFlag } from '../args.js';
 import { UsageError, type Command } from '../command.js';
+import { checkModelName, checkOutputFolder } from '../checks.js';
 import { MODEL_BENCH_HELP, runModelBench } from './model-bench.js';
+import { MODEL_EXPORT_HELP, runModelExport } from './model-export.js';
 
 const HELP = `Usage:
   tfvision model list [--family F] [--json]
@@ -12,6 +14,7 @@ const HELP = `Usage:
   tfvision model forward NAME --weights W.safetensors --input X.npy --output Y.npy
                          [--from timm|torchvision] [--backend B]
   tfvision model bench NAME [--batch B] [--mode infer|train] [--size 224] [--backend B] [--json]
+  tfvision model export NAME --out W.safetensors [--init formula|SEED] [--layout timm|torchvision]
 
 list     the registered backbones: name, family, trainable parameters (timm's counts)
 info     parameters, multiply-accumulates of one forward pass at the default input size (or
@@ -21,8 +24,11 @@ forward  loads a timm or torchvision checkpoint (PyTorch names and layouts; the 
          already normalised) and writes the logits (float32 [N, classes]) to Y. The class count
          and input channels follow the checkpoint and X.
 bench    throughput (below)
+export   writes a checkpoint with formula or seeded weights, for forward (below)
 
-${MODEL_BENCH_HELP}`;
+${MODEL_BENCH_HELP}
+
+${MODEL_EXPORT_HELP}`;
 
 
 function formatCount(n: number): string {
@@ -57,6 +63,7 @@ async function info(argv: string[]): Promise<number> {
   const [name, ...extra] = args.positional;
   if (!name) throw new UsageError('model info: NAME is required (see `tfvision model list`)');
   if (extra.length) throw new UsageError(`model info: unexpected argument "${extra[0]}"`);
+  await checkModelName(name, 'model info');
   const entry = getModelEntry(name);
   const size = stringFlag(args, 'size');
   const [, defH, defW] = entry.defaultCfg.inputSize;
@@ -78,8 +85,11 @@ async function info(argv: string[]): Promise<number> {
       interpolation: c.interpolation,
       mean: c.mean,
       std: c.std,
-      featureChannels: model.featureChannels,
-      featureStrides: model.featureStrides,
+      // The fixed CLI contract (DESIGN.md): channels and strides of every level c1..c5, as
+      // timm's feature_info lists them; `features` adds the level and module names.
+      featureChannels: model.featureInfo.map((f) => f.channels),
+      featureStrides: model.featureInfo.map((f) => f.stride),
+      features: model.featureInfo,
     };
     if (args.flags.has('json')) {
       process.stdout.write(`${JSON.stringify(out)}\n`);
@@ -91,7 +101,7 @@ async function info(argv: string[]): Promise<number> {
           `  MACs            ${formatCount(macs)} at ${h}x${w}`,
           `  input           ${c.inputSize[0]}x${h}x${w}, crop ${c.cropPct}, ${c.interpolation}`,
           `  mean / std      [${c.mean.join(', ')}] / [${c.std.join(', ')}]`,
-          `  features        channels [${out.featureChannels.join(', ')}], strides [${out.featureStrides.join(', ')}]`,
+          `  features        ${out.features.map((f) => `${f.level} ${f.channels} ch /${f.stride}`).join(', ')}`,
           '',
         ].join('\n'),
       );
@@ -120,6 +130,8 @@ async function forward(argv: string[]): Promise<number> {
   const from = stringFlag(args, 'from');
   if (from !== undefined && from !== 'timm' && from !== 'torchvision') throw new UsageError(`model forward: --from must be timm or torchvision, got "${from}"`);
   for (const p of [weights, inputPath]) if (!existsSync(p)) throw new Error(`${p}: no such file`);
+  await checkModelName(name, 'model forward');
+  checkOutputFolder(outputPath, 'output', 'model forward');
   const entry = getModelEntry(name);
 
   const x = readNpy(inputPath);
@@ -127,8 +139,9 @@ async function forward(argv: string[]): Promise<number> {
   const ckpt = readSafetensors(weights).tensors;
   // The class count comes from the checkpoint's classifier (a fine-tuned 10-class model loads as such).
   const classifier = [...ckpt.entries()].find(([k]) => k === `${entry.defaultCfg.classifier}.weight` || k.endsWith(`.${entry.defaultCfg.classifier}.weight`) || k === 'classifier.1.weight');
-  const numClasses = classifier ? classifier[1].shape[0] : 0;
-  if (numClasses === 0) throw new Error(`${weights}: no classifier weight (${entry.defaultCfg.classifier}.weight) to produce logits from`);
+  // Without one (another architecture's file, or a headless one) the strict load below lists
+  // the missing and unexpected keys, which says more than "no classifier".
+  const numClasses = classifier ? classifier[1].shape[0] : 1000;
 
   await initBackend({ backend: stringFlag(args, 'backend'), report: false });
   const model = createBackbone(name, { numClasses, inChans: x.shape[3] });
@@ -158,6 +171,7 @@ export const modelCommand: Command = {
     if (sub === 'info') return info(rest);
     if (sub === 'forward') return forward(rest);
     if (sub === 'bench') return runModelBench(rest);
-    throw new UsageError(sub === undefined ? 'a subcommand is required: list, info, forward or bench' : `unknown subcommand "${sub}" (list, info, forward, bench)`);
+    if (sub === 'export') return runModelExport(rest);
+    throw new UsageError(sub === undefined ? 'a subcommand is required: list, info, forward, bench or export' : `unknown subcommand "${sub}" (list, info, forward, bench, export)`);
   },
 };

@@ -96,15 +96,15 @@ export class FeaturePyramidNetwork extends Module {
     });
     return tf.tidy(() => {
       const last = inputs.length - 1;
-      let merged = this.innerBlocks.items[last].forward(inputs[last]);
-      const results: tf.Tensor4D[] = [this.layerBlocks.items[last].forward(merged)];
+      let merged = this.innerBlocks.items[last].forward(inputs[last]) as tf.Tensor4D;
+      const results = [this.layerBlocks.items[last].forward(merged) as tf.Tensor4D];
       for (let i = last - 1; i >= 0; i--) {
-        const lateral = this.innerBlocks.items[i].forward(inputs[i]);
+        const lateral = this.innerBlocks.items[i].forward(inputs[i]) as tf.Tensor4D;
         const [h, w] = [lateral.shape[1], lateral.shape[2]];
         // torch 'nearest' = floor(dst * in / out), which is tfjs's rule with both flags off.
         const topDown = tf.image.resizeNearestNeighbor(merged, [h, w], false, false);
         merged = tf.add(lateral, topDown);
-        results.unshift(this.layerBlocks.items[i].forward(merged));
+        results.unshift(this.layerBlocks.items[i].forward(merged) as tf.Tensor4D);
       }
       if (this.extraBlock === 'maxpool') results.push(tf.maxPool(results[results.length - 1], 1, 2, 'valid'));
       const out: Record<string, tf.Tensor4D> = {};
