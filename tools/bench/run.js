@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: tfvision backbone throughput per backend, PyTorch's on the same machine and
-// thread count, and the grouped-convolution micro-benchmark of issue #6. See README.md.
+// thread count, the grouped-convolution micro-benchmark of issue #6, and the detection ops of
+// issue #13 (RoIAlign forward+backward, batched NMS) against torchvision in the same run.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_MODELS = ['resnet50d', 'resnext50_32x4d', 'seresnet50', 'skresnet50', 'resnest50d', 'efficientnet_b0'];
 const HELP = `Usage: npm run bench -- [--models a,b] [--iters N] [--backends wasm,cpu] [--cpu-models]
-                        [--threads N] [--no-torch] [--micro-only] [--json]
+                        [--threads N] [--no-torch] [--micro-only] [--detection-only] [--no-detection] [--json]
   --models      backbones to time (default: ${DEFAULT_MODELS.join(',')})
   --iters       timed iterations per figure, after one warm-up (default 3); figures are medians
   --backends    tfjs backends to try (default: tensorflow,webgpu,wasm,cpu; unavailable ones are reported and skipped)
@@ -18,11 +19,13 @@ const HELP = `Usage: npm run bench -- [--models a,b] [--iters N] [--backends was
   --threads     threads for wasm and PyTorch (default: all cores)
   --no-torch    skip the PyTorch reference
   --micro-only  only the grouped-convolution micro-benchmark
+  --detection-only  only the detection ops (RoIAlign fwd+bwd on wasm and cpu, batched NMS), each against torchvision CPU
+  --no-detection    skip the detection ops
   --limit       seconds per backend (and for PyTorch) before its run is stopped, keeping what it measured (default 1800)
   --json        print all records as JSON lines instead of tables`;
 
 function parse(argv) {
-  const o = { limit: 1800, models: DEFAULT_MODELS, iters: 3, backends: ['tensorflow', 'webgpu', 'wasm', 'cpu'], cpuModels: false, threads: os.cpus().length, torch: true, microOnly: false, json: false };
+  const o = { limit: 1800, models: DEFAULT_MODELS, iters: 3, backends: ['tensorflow', 'webgpu', 'wasm', 'cpu'], cpuModels: false, threads: os.cpus().length, torch: true, microOnly: false, detection: true, detectionOnly: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -41,6 +44,8 @@ function parse(argv) {
     else if (a === '--cpu-models') o.cpuModels = true;
     else if (a === '--no-torch') o.torch = false;
     else if (a === '--micro-only') o.microOnly = true;
+    else if (a === '--detection-only') o.detectionOnly = true;
+    else if (a === '--no-detection') o.detection = false;
     else if (a === '--json') o.json = true;
     else throw new Error(`bench: unknown option ${a}\n${HELP}`);
   }
@@ -92,7 +97,8 @@ async function main() {
   const started = new Date();
   const records = [];
   const notes = [];
-  for (const backend of o.backends) {
+  const detection = o.detection && !o.microOnly ? await detectionOps(o, notes) : [];
+  for (const backend of o.detectionOnly ? [] : o.backends) {
     const parts = o.microOnly ? 'micro' : backend === 'cpu' && !o.cpuModels ? 'micro' : 'micro,models';
     const args = [path.join(here, 'measure.js'), '--backend', backend, '--iters', String(o.iters), '--parts', parts, '--models', o.models.join(',')];
     const r = await runLines(process.execPath, args, { TFVISION_WASM_THREADS: String(o.threads) }, o.limit);
@@ -107,7 +113,7 @@ async function main() {
     if (backend === 'cpu' && !o.cpuModels && !o.microOnly) notes.push('cpu: whole models skipped (the JS cpu backend needs minutes per model; --cpu-models runs them)');
   }
   const torch = [];
-  if (o.torch && !o.microOnly) {
+  if (o.torch && !o.microOnly && !o.detectionOnly) {
     const python = '/usr/bin/python3';
     const hasTorch = existsSync(python) && spawnSync(python, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status === 0;
     if (hasTorch) {
@@ -120,6 +126,7 @@ async function main() {
   if (o.json) {
     for (const r of records) console.log(JSON.stringify(r));
     for (const r of torch) console.log(JSON.stringify({ kind: 'torch', ...r }));
+    for (const r of detection) console.log(JSON.stringify({ kind: 'detection-op', ...r }));
     for (const n of notes) console.log(JSON.stringify({ kind: 'note', message: n }));
     return;
   }
@@ -147,11 +154,41 @@ async function main() {
     console.log('\nImages/s at 224x224 (ratio = PyTorch / tfvision, lower is better for tfvision)');
     console.log(table(['model', 'backend', 'infer b1', 'infer b8', 'train b8', 'torch infer b1', 'torch infer b8', 'torch train b8', 'ratio b1', 'ratio b8', 'ratio train'], rows));
   }
+  if (detection.length) {
+    const ms = (v) => (v === undefined ? '—' : v.toFixed(1));
+    const rows = detection.map((d) =>
+      d.bench === 'batched-nms'
+        ? [`batched NMS ${d.boxes} boxes, ${d.classes} classes (${d.path})`, d.ours.backend, ms(d.ours.seconds * 1000), ms(d.torchvision?.seconds * 1000), d.ratio === undefined ? '—' : `${d.ratio.toFixed(2)}x`]
+        : [`RoIAlign fwd+bwd ${d.rois} RoIs x ${d.channels} ch, ${d.outputSize}x${d.outputSize}, FPN levels of ${d.image.join('x')}`, d.backend, ms(d.ours.forwardBackwardMs), ms(d.torchvision?.forwardBackwardMs), d.ratioForwardBackward === undefined ? '—' : `${d.ratioForwardBackward.toFixed(2)}x`],
+    );
+    console.log('\nDetection ops, ms per call (ratio = torchvision CPU / tfvision, >= 1 means tfvision is at least as fast)');
+    console.log(table(['op', 'backend', 'tfvision ms', 'torchvision ms', 'ratio'], rows));
+  }
   const errors = records.filter((r) => r.kind === 'error');
   for (const e of errors) notes.push(`${e.backend}${e.name ? ` ${e.name}` : ''}${e.mode ? ` ${e.mode} b${e.batch}` : ''}: ${e.message}`);
   for (const t of torch.filter((r) => r.error)) notes.push(`PyTorch ${t.name}: ${t.error}`);
   if (torch[0]?.torch) notes.push(`PyTorch ${torch[0].torch}, ${torch[0].threads} threads; models not in torchvision are built in torch_bench.py as equivalents of timm's`);
   if (notes.length) console.log(`\nNotes:\n${notes.map((n) => `- ${n}`).join('\n')}`);
+}
+
+// The heads package's own benches (packages/heads/src/bench), each timing torchvision on the
+// same inputs in the same run and printing one JSON line per figure.
+async function detectionOps(o, notes) {
+  const dist = path.join(here, '..', '..', 'packages', 'heads', 'dist', 'bench');
+  const out = [];
+  for (const [file, args] of [['roi-align.bench.js', ['--backends', 'wasm,cpu']], ['nms.bench.js', []]]) {
+    const script = path.join(dist, file);
+    if (!existsSync(script)) {
+      notes.push(`detection ops: ${path.relative(process.cwd(), script)} missing (run npm run build)`);
+      continue;
+    }
+    process.stderr.write(`detection ops: ${file}\n`);
+    const r = await runLines(process.execPath, [script, ...args], { TFVISION_WASM_THREADS: String(o.threads) }, o.limit);
+    out.push(...r.records);
+    if (r.code !== 0) notes.push(`detection ops: ${file} exited with ${r.code}: ${r.stderr.split('\n').slice(-1)[0]}`);
+    for (const rec of r.records) if (typeof rec.torchvision === 'string') notes.push(`detection ops: ${rec.bench}: torchvision ${rec.torchvision}`);
+  }
+  return out;
 }
 
 main().catch((err) => {
