@@ -27,7 +27,7 @@ export function hashInput(name: string, torchShape: number[]): tf.Tensor {
 /** max |got - ref| / max |ref|: the relative error the equivalence tests bound. */
 export function relativeError(got: tf.Tensor | ArrayLike<number>, ref: StoredTensor | ArrayLike<number>): number {
   const g = got instanceof tf.Tensor ? got.dataSync() : got;
-  const r = 'values' in ref ? ref.values : ref;
+  const r = Array.isArray(ref) || ArrayBuffer.isView(ref) || !('values' in ref) ? (ref as ArrayLike<number>) : (ref as StoredTensor).values;
   if (g.length !== r.length) throw new Error(`relativeError: ${g.length} values against ${r.length}`);
   let worst = 0;
   let scale = 0;
