@@ -1,6 +1,8 @@
 import { listModels } from '@tfvision/backbones';
 import { torchvisionRcnnDefaults, torchvisionRcnnV2Defaults, type RcnnConfig } from './rcnn-config.js';
 import { rcnnParamCount } from './rcnn-params.js';
+import { GeneralizedRcnn } from './generalized-rcnn.js';
+import { overrideConfig, type ConfigOverrides } from './override-config.js';
 import { BACKBONE_FEATURES as FEATURES } from './backbone-features.js';
 
 /**
@@ -68,4 +70,19 @@ export function getDetectorEntry(name: string): DetectorEntry {
     throw new Error(`unknown detector "${name}"${near.length ? ` (did you mean ${near.join(', ')}?)` : ''}; \`tfvision model list --family detector\` shows all ${registry.size}`);
   }
   return entry;
+}
+
+/**
+ * Builds a registered detector, with `overrides` merged into its preset config (unknown keys are
+ * an error naming the path): `createDetector('maskrcnn_resnest50d_fpn', { numClasses: 81,
+ * roiHeads: { scoreThresh: 0.3 } })`.
+ */
+export function createDetector(name: string, overrides: ConfigOverrides<RcnnConfig> = {}): GeneralizedRcnn {
+  const entry = getDetectorEntry(name);
+  return new GeneralizedRcnn(overrideConfig(entry.config(), overrides, `createDetector("${name}")`, ['backbone.options']));
+}
+
+/** The preset config of a registered detector with overrides merged (what createDetector builds). */
+export function detectorConfig(name: string, overrides: ConfigOverrides<RcnnConfig> = {}): RcnnConfig {
+  return overrideConfig(getDetectorEntry(name).config(), overrides, `detectorConfig("${name}")`, ['backbone.options']);
 }
