@@ -41,10 +41,32 @@ describe('tfvision data', () => {
 
   it('refuses missing or malformed options with a usage error', async () => {
     await expect(dataCommand.run(['synth', '--images', '3', '--seed', '1'])).rejects.toThrow(new UsageError('synth: --out is required'));
-    await expect(dataCommand.run(['synth', '--out', dir, '--images', 'x', '--seed', '1'])).rejects.toThrow('synth: --images must be an integer >= 1, got "x"');
+    await expect(dataCommand.run(['synth', '--out', dir, '--images', 'x', '--seed', '1'])).rejects.toThrow('synth: --images must be an integer in 1..1000000, got "x"');
+    await expect(dataCommand.run(['synth', '--out', dir, '--images', '1e9', '--seed', '1'])).rejects.toThrow(new UsageError('synth: --images must be an integer in 1..1000000, got "1e9"'));
     await expect(dataCommand.run(['synth', '--out', dir, '--images', '2', '--seed', '1.5'])).rejects.toThrow('synth: --seed must be an integer, got "1.5"');
     await expect(dataCommand.run(['frob'])).rejects.toThrow('unknown subcommand "frob" (known: synth, check)');
   });
+
+  it('shows progress on stderr for large counts, ending at the full count', async () => {
+    const write = process.stderr.write.bind(process.stderr);
+    let stderr = '';
+    process.stderr.write = ((chunk: string) => {
+      stderr += chunk;
+      return true;
+    }) as typeof process.stderr.write;
+    let made;
+    try {
+      // About 1 ms an image at 32 px: a few seconds, so at least one report a second.
+      made = await capture(['synth', '--out', join(dir, 'many'), '--images', '3000', '--seed', '2', '--size', '32', '--json']);
+    } finally {
+      process.stderr.write = write;
+    }
+    expect(made.code).toBe(0);
+    expect(JSON.parse(made.stdout).images).toBe(3000);
+    const reports = [...stderr.matchAll(/^synth: (\d+)\/3000 images \(\d+%, \d+\/s( ETA \d+ s)?\)$/gm)].map((m) => Number(m[1]));
+    expect(reports.length).toBeGreaterThan(0);
+    expect(reports.every((n, i) => n >= 0 && n <= 3000 && (i === 0 || n >= reports[i - 1]))).toBe(true);
+  }, 60_000);
 
   it('check reports validation problems with paths', async () => {
     const bad = join(dir, 'bad.json');

@@ -4,6 +4,14 @@ import { join } from 'node:path';
 import type { Command } from '../command.js';
 import { UsageError } from '../command.js';
 import { numberFlag, parseArgs, stringFlag } from '../args.js';
+import { checkBackendName, checkModelName } from '../checks.js';
+
+/** Every backbone downsamples 32x: a smaller crop reaches the last stage as padding alone. */
+export const DEMO_MIN_SIZE = 32;
+/** The synthetic images are 96 px; far larger crops only upsample them at a memory cost. */
+export const DEMO_MAX_SIZE = 256;
+/** The loss is judged by its first against its last quarter, which takes two steps at least. */
+export const DEMO_MIN_STEPS = 2;
 
 const HELP = `tfvision demo [--model NAME] [--steps N] [--images N] [--size PX] [--seed S] [--backend X] [--out DIR]
 
@@ -13,9 +21,9 @@ a backbone from the zoo (default resnest14d at 32x32) with SGD + momentum for a 
 printing the loss as it falls, then reports accuracy on held-out crops.
 
   --model NAME    registered backbone (tfvision model list)     default resnest14d
-  --steps N       training steps                                 default 30
+  --steps N       training steps, >= 2                           default 30
   --images N      synthetic images to generate                   default 48
-  --size PX       crop size fed to the model                     default 32
+  --size PX       crop size fed to the model, 32..256            default 32
   --seed S        data and init seed                             default 0
   --backend X     cpu | wasm | webgpu | tensorflow               default: first that works
   --out DIR       keep the generated dataset there (default: a temp dir, removed after)
@@ -31,13 +39,22 @@ export const demoCommand: Command = {
     const images = numberFlag(args, 'images', 'demo', 48);
     const size = numberFlag(args, 'size', 'demo', 32);
     const seed = numberFlag(args, 'seed', 'demo', 0);
-    if (!Number.isInteger(steps) || steps < 1) throw new UsageError(`--steps must be a positive integer, got ${steps}`);
+    if (!Number.isInteger(steps) || steps < DEMO_MIN_STEPS) {
+      throw new UsageError(`--steps must be an integer >= ${DEMO_MIN_STEPS} (the demo compares the mean loss of the first and last quarter of its steps), got ${steps}`);
+    }
     if (!Number.isInteger(images) || images < 4) throw new UsageError(`--images must be an integer >= 4, got ${images}`);
+    if (!Number.isInteger(size) || size < DEMO_MIN_SIZE || size > DEMO_MAX_SIZE) {
+      throw new UsageError(`--size must be an integer in ${DEMO_MIN_SIZE}..${DEMO_MAX_SIZE} (the backbones downsample 32x), got ${size}`);
+    }
+    const model = stringFlag(args, 'model') ?? 'resnest14d';
+    await checkModelName(model, 'demo');
+    const backend = stringFlag(args, 'backend');
+    await checkBackendName(backend, 'demo');
     const { runDemo } = await import('../demo/run-demo.js');
     const out = stringFlag(args, 'out');
     const dir = out ?? (await mkdtemp(join(tmpdir(), 'tfvision-demo-')));
     try {
-      const result = await runDemo({ model: stringFlag(args, 'model') ?? 'resnest14d', steps, images, size, seed, backend: stringFlag(args, 'backend'), dataDir: dir, log: (line) => process.stdout.write(`${line}\n`) });
+      const result = await runDemo({ model, steps, images, size, seed, backend, dataDir: dir, log: (line) => process.stdout.write(`${line}\n`) });
       return result.lossFell ? 0 : 1;
     } finally {
       if (!out) await rm(dir, { recursive: true, force: true });

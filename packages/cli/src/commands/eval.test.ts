@@ -88,7 +88,7 @@ describe('tfvision eval coco (built CLI)', () => {
 
     const badParams = file('p-bad.json', { maxDet: [1] });
     r = tfvision('eval', 'coco', '--gt', gt, '--dt', dt, '--iou-type', 'bbox', '--params', badParams);
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe(`tfvision eval: ${badParams}: unknown Params field "maxDet" (known: iouThrs, recThrs, maxDets, areaRng, areaRngLbl, useCats, imgIds, catIds)`);
 
     const empty = file('dt-empty.json', []);
@@ -98,5 +98,32 @@ describe('tfvision eval coco (built CLI)', () => {
     r = tfvision('eval', 'coco', '--gt', gt, '--dt', dt, '--iou-type', 'keypoints');
     expect(r.status).toBe(2);
     expect(r.stderr.trim()).toBe('tfvision eval: coco: --iou-type must be bbox or segm, got "keypoints"');
+  });
+
+  it('a directory for --gt, --dt or --params names the path and says it is a directory (exit 2)', () => {
+    for (const flag of ['--gt', '--dt', '--params']) {
+      const args = { '--gt': gt, '--dt': dt, '--params': file('p-ok.json', {}) } as Record<string, string>;
+      args[flag] = dir;
+      const r = tfvision('eval', 'coco', ...Object.entries(args).flat(), '--iou-type', 'bbox');
+      expect(r.status).toBe(2);
+      expect(r.stderr.trim()).toMatch(new RegExp(`^tfvision eval: coco: ${flag} ${dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is a directory, expected a `));
+    }
+  });
+
+  it('--params type errors name the file, then the field; thresholds outside [0, 1] are refused (exit 2)', () => {
+    const type = file('params-type.json', { maxDets: [1, 'ten'] });
+    let r = tfvision('eval', 'coco', '--gt', gt, '--dt', dt, '--iou-type', 'bbox', '--params', type);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`tfvision eval: ${type}: maxDets[1]: expected a number, got "ten"`);
+    const frac = file('params-frac.json', { maxDets: [1.5] });
+    r = tfvision('eval', 'coco', '--gt', gt, '--dt', dt, '--iou-type', 'bbox', '--params', frac);
+    expect(r.stderr.trim()).toBe(`tfvision eval: ${frac}: maxDets[0]: expected a non-negative integer, got 1.5`);
+    const iou = file('params-iou.json', { iouThrs: [0.5, 1.5] });
+    r = tfvision('eval', 'coco', '--gt', gt, '--dt', dt, '--iou-type', 'bbox', '--params', iou);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`tfvision eval: ${iou}: iouThrs[1] must be within [0, 1], got 1.5`);
+    const rec = file('params-rec.json', { recThrs: [-0.1, 0.5] });
+    r = tfvision('eval', 'coco', '--gt', gt, '--dt', dt, '--iou-type', 'bbox', '--params', rec);
+    expect(r.stderr.trim()).toBe(`tfvision eval: ${rec}: recThrs[0] must be within [0, 1], got -0.1`);
   });
 });

@@ -2,6 +2,7 @@ import { CocoValidationError, readCocoFile, readCocoResultsFile, readJsonFile, t
 import { evaluateCoco, parseParamsOverrides, type CocoEvalParams, type IouType, type ParamsOverrides } from '@tfvision/eval';
 import { parseArgs, requiredFlag, stringFlag } from '../args.js';
 import { UsageError, type Command } from '../command.js';
+import { checkNotDirectory } from '../checks.js';
 
 const HELP = `Usage:
   tfvision eval coco --gt GT.json --dt DT.json --iou-type bbox|segm [--params P.json] [--json]
@@ -18,6 +19,8 @@ summarize) and prints the 12-line summary and a per-category AP table.
                    recall levels, area "all", the last maxDets; -1 where none; key "-1" when
                    useCats is 0)
 Results on images not in GT are an error; detections of categories absent from GT are dropped.
+iouThrs and recThrs must lie in [0, 1]. Exit codes: 0 done, 1 a bad GT or results file,
+2 usage or a bad --params file.
 `;
 
 /** The validator lists every problem on its own line; the CLI reports the first on one line. */
@@ -30,9 +33,29 @@ function oneLine(err: unknown): never {
   throw err;
 }
 
+/** Thresholds are IoUs and recalls: outside [0, 1] they match nothing or everything, silently. */
+function checkUnitInterval(values: number[] | undefined, field: string, path: string): void {
+  values?.forEach((v, i) => {
+    if (v < 0 || v > 1) throw new UsageError(`${path}: ${field}[${i}] must be within [0, 1], got ${v}`);
+  });
+}
+
+/** A bad params file is a usage error naming the file, then the field: `P.json: maxDets[0]: ...`. */
 async function readParams(path: string | undefined): Promise<ParamsOverrides> {
   if (path === undefined) return {};
-  return parseParamsOverrides(await readJsonFile(path), path);
+  checkNotDirectory(path, 'params', 'coco', 'a JSON object of Params fields');
+  const raw = await readJsonFile(path);
+  let overrides: ParamsOverrides;
+  try {
+    overrides = parseParamsOverrides(raw, path);
+  } catch (err) {
+    // parseParamsOverrides joins source and field with a dot (P.json.maxDets); split them as every other file error does.
+    const message = (err as Error).message;
+    throw new UsageError(message.startsWith(`${path}.`) ? `${path}: ${message.slice(path.length + 1)}` : message);
+  }
+  checkUnitInterval(overrides.iouThrs, 'iouThrs', path);
+  checkUnitInterval(overrides.recThrs, 'recThrs', path);
+  return overrides;
 }
 
 /** Names the slice perCategoryAP averages, from the Params the evaluation used (they may be overridden). */
@@ -60,6 +83,8 @@ async function coco(argv: string[]): Promise<number> {
   const iouType = requiredFlag(args, 'iou-type', 'coco');
   if (iouType !== 'bbox' && iouType !== 'segm') throw new UsageError(`coco: --iou-type must be bbox or segm, got "${iouType}"`);
   const paramsPath = stringFlag(args, 'params');
+  checkNotDirectory(gtPath, 'gt', 'coco', 'a COCO instances JSON file');
+  checkNotDirectory(dtPath, 'dt', 'coco', 'a COCO results JSON file');
 
   const gt = await readCocoFile(gtPath).catch(oneLine);
   const results = await readCocoResultsFile(dtPath, { groundTruth: gt }).catch(oneLine);

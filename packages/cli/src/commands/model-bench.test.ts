@@ -71,6 +71,9 @@ describe('runModelBench arguments', () => {
     expect(defaultGradCheckpointing('webgpu', 'train')).toBe(false);
     expect(defaultGradCheckpointing('tensorflow', 'train')).toBe(false);
   });
+  it('checks the model name before starting a backend (an unknown backend would fail first otherwise)', async () => {
+    await expect(runModelBench(['resnet999', '--backend', 'tpu'])).rejects.toThrow(new UsageError('model bench: unknown model "resnet999" (did you mean resnet18, resnet26, resnet34, resnet50, resnet101?); `tfvision model list` shows all 53'));
+  });
   it('rejects a zero batch', async () => {
     await expect(runModelBench(['resnet50', '--batch', '0'])).rejects.toThrow('model bench: --batch must be a positive integer, got 0');
   });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@tfvision/nn';
+import { crossEntropy, initBackend } from '@tfvision/nn';
 import { UsageError } from '../command.js';
+import { checkModelName } from '../checks.js';
 import { numberFlag, parseArgs, stringFlag } from '../args.js';
 
 export const MODEL_BENCH_HELP = `Usage: tfvision model bench NAME [--batch B] [--mode infer|train] [--size 224]
@@ -67,7 +68,7 @@ function median(values: number[]): number {
 export async function benchModel(name: string, model: BenchableModel, o: BenchOptions): Promise<BenchResult> {
   const x = tf.randomNormal([o.batch, o.size, o.size, 3]) as tf.Tensor4D;
   const optimizer = tf.train.sgd(0.01);
-  let labels: tf.Tensor2D | undefined;
+  let labels: Int32Array | undefined;
   const step = async (): Promise<void> => {
     if (o.mode === 'infer') {
       const y = tf.tidy(() => model.forward(x));
@@ -80,8 +81,8 @@ export async function benchModel(name: string, model: BenchableModel, o: BenchOp
       () => {
         const logits = model.forward(x) as tf.Tensor2D;
         const classes = logits.shape[1];
-        labels ??= tf.keep(tf.oneHot(tf.tensor1d(Array.from({ length: o.batch }, (_, i) => i % classes), 'int32'), classes).toFloat() as tf.Tensor2D);
-        return tf.neg(tf.mean(tf.sum(tf.mul(labels, tf.logSoftmax(logits)), 1))) as tf.Scalar;
+        labels ??= Int32Array.from({ length: o.batch }, (_, i) => i % classes);
+        return crossEntropy(logits, labels);
       },
       true,
       model.trainableParameters(),
@@ -108,7 +109,6 @@ export async function benchModel(name: string, model: BenchableModel, o: BenchOp
     return { name, backend: tf.getBackend(), batch: o.batch, mode: o.mode, imagesPerSecond: (o.batch * 1000) / medianMs, size: o.size, iters: o.iters, medianMs, gradCheckpointing };
   } finally {
     x.dispose();
-    labels?.dispose();
     optimizer.dispose();
   }
 }
@@ -146,6 +146,7 @@ export async function runModelBench(argv: string[]): Promise<number> {
     warmup: Math.max(0, Math.floor(numberFlag(args, 'warmup', 'model bench', 1))),
     gradCheckpointing: ckpt === 'auto' ? undefined : ckpt === 'on',
   };
+  await checkModelName(name, 'model bench');
   const choice = await initBackend({ backend: stringFlag(args, 'backend'), report: !args.flags.has('json') });
   const registry = await loadRegistry();
   const model = registry.createBackbone(name);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -71,6 +71,74 @@ const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { en
     expect(existsSync(join(out, 'checkpoints', 'step-00000002'))).toBe(true);
     expect(readFileSync(join(out, 'curves.png')).subarray(1, 4).toString()).toBe('PNG');
   }, 150_000);
+
+  it('refuses an --out that holds a run, naming the folder and the two ways out; the old log is untouched', () => {
+    const out = join(dir, 'out');
+    const before = readFileSync(join(out, 'log.jsonl'), 'utf8');
+    const r = run(['train', 'cls', '--config', join(dir, 'tiny.json'), '--data', join(dir, 'data'), '--out', out, '--steps', '2']);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`tfvision train: --out ${out} already holds a run (log.jsonl, checkpoints, curves.png); pass --resume to continue it or --overwrite to replace it`);
+    expect(readFileSync(join(out, 'log.jsonl'), 'utf8')).toBe(before);
+    const both = run(['train', 'cls', '--config', join(dir, 'tiny.json'), '--out', out, '--resume', '--overwrite']);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain('--resume and --overwrite are alternatives');
+  }, 60_000);
+
+  it('--resume with other --steps, or with no checkpoint, is a usage error (exit 2)', () => {
+    const out = join(dir, 'out');
+    const steps = run(['train', 'cls', '--config', join(dir, 'tiny.json'), '--data', join(dir, 'data'), '--out', out, '--steps', '5', '--resume']);
+    expect(steps.status).toBe(2);
+    expect(steps.stderr).toContain(`--resume: ${join(out, 'checkpoints', 'step-00000003')} is from a run of 3 steps, this one has 5`);
+    const empty = join(dir, 'empty-run');
+    const none = run(['train', 'cls', '--config', join(dir, 'tiny.json'), '--data', join(dir, 'data'), '--out', empty, '--resume']);
+    expect(none.status).toBe(2);
+    expect(none.stderr).toContain(`--resume: no checkpoint in ${join(empty, 'checkpoints')}`);
+  }, 60_000);
+
+  it('--overwrite replaces the old run (log, checkpoints, curves) and keeps other files; a short run warns about the warmup', () => {
+    const out = join(dir, 'out');
+    writeFileSync(join(out, 'notes.txt'), 'mine');
+    const warm = join(dir, 'warm.json');
+    writeFileSync(warm, JSON.stringify({ ...config, schedule: { epochs: 1, warmupEpochs: 1, kind: 'cosine' } }));
+    const r = run(['train', 'cls', '--config', warm, '--data', join(dir, 'data'), '--out', out, '--steps', '2', '--overwrite']);
+    expect(r.status).toBe(0);
+    // 24 images / batch 8 = 3 steps an epoch = the warmup; lr 0.1 x 8/256 = 0.003125, peak at step 1 of 3: 0.00104.
+    expect(r.stderr).toContain("train: warning: the warmup (schedule.warmupEpochs 1 = 3 steps) is not shorter than this run's 2 steps; the learning rate peaks at 0.00104, never reaching 0.00313");
+    const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number });
+    expect(log.filter((x) => x.type === 'train').map((x) => x.step)).toEqual([1, 2]);
+    expect(readdirSync(join(out, 'checkpoints')).sort()).toEqual(['latest.json', 'step-00000002']);
+    expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine');
+  }, 150_000);
+
+  it('exits 2 for an unknown model in the config, a missing data directory and --backend tpu', () => {
+    const unknown = join(dir, 'unknown.json');
+    writeFileSync(unknown, JSON.stringify({ ...config, model: { name: 'resnet999', options: {} } }));
+    const model = run(['train', 'cls', '--config', unknown, '--data', join(dir, 'data'), '--out', join(dir, 'o1')]);
+    expect(model.status).toBe(2);
+    expect(model.stderr).toContain(`${unknown}: model.name: unknown model "resnet999"`);
+    const typo = join(dir, 'typo.json');
+    writeFileSync(typo, JSON.stringify({ ...config, model: { ...config.model, args: { chanels: [4, 4, 8, 8] } } }));
+    const args = run(['train', 'cls', '--config', typo, '--data', join(dir, 'data'), '--out', join(dir, 'o1')]);
+    expect(args.status).toBe(2);
+    expect(args.stderr).toContain(`${typo}: model.args: unknown key "chanels" (did you mean "channels"?`);
+    const data = run(['train', 'cls', '--config', join(dir, 'tiny.json'), '--data', join(dir, 'no-such-data'), '--out', join(dir, 'o1')]);
+    expect(data.status).toBe(2);
+    expect(data.stderr).toContain(`data.root: ${join(dir, 'no-such-data')} is not a directory (pass --data DIR or set data.root in ${join(dir, 'tiny.json')}; Debian/Ubuntu: apt-get install dataset-fashion-mnist)`);
+    const tpu = run(['train', 'cls', '--config', join(dir, 'tiny.json'), '--data', join(dir, 'data'), '--out', join(dir, 'o1'), '--backend', 'tpu']);
+    expect(tpu.status).toBe(2);
+    expect(tpu.stderr).toContain('train: --backend must be one of tensorflow, webgpu, wasm, cpu, got "tpu"');
+    expect(existsSync(join(dir, 'o1'))).toBe(false);
+  }, 60_000);
+
+  it('finds a bundled config by name from the installed package; an unknown name lists the bundled ones', () => {
+    const named = run(['train', 'cls', '--config', 'fashion-mnist/resnest', '--data', join(dir, 'no-such-data')]);
+    expect(named.status).toBe(2);
+    expect(named.stderr).toContain(`set data.root in ${join(ROOT, 'packages/cli/configs/fashion-mnist/resnest.json')}`);
+    const missing = run(['train', 'cls', '--config', 'fashion-mnist/resnst']);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain('--config fashion-mnist/resnst: no such file and no bundled config of that name (bundled: fashion-mnist/base, fashion-mnist/resnest,');
+    expect(missing.stderr).toContain('imagenet/resnest50d');
+  }, 60_000);
 
   it('rejects a bad config with exit code 2 and the field named', () => {
     const bad = join(dir, 'bad.json');

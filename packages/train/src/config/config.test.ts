@@ -66,6 +66,29 @@ describe('loadTrainConfig', () => {
     const both = write('both.json', deepMerge(base, { eval: { everySteps: 5 } }));
     expect(() => loadTrainConfig(both)).toThrow(`${both}: eval: give exactly one of everySteps or everyEpochs`);
   });
+  it('checks model.args against the ResNet argument schema: a typo names the closest key, a wrong type the field', () => {
+    const args = (a: Record<string, unknown>) => write('args.json', deepMerge(base, { model: { name: 'resnet18', options: {}, args: a } as never }));
+    const typo = args({ chanels: [8, 8, 16, 16] });
+    expect(() => loadTrainConfig(typo)).toThrow(`${typo}: model.args: unknown key "chanels" (did you mean "channels"? known: block, layers, cardinality,`);
+    const str = args({ stemWidth: '16' });
+    expect(() => loadTrainConfig(str)).toThrow(`${str}: model.args.stemWidth: expected a number, got "16"`);
+    const short = args({ channels: [8, 8, 16] });
+    expect(() => loadTrainConfig(short)).toThrow(`${short}: model.args.channels: expected 4 numbers, got 3`);
+    const stride = args({ stemStride: 3 });
+    expect(() => loadTrainConfig(stride)).toThrow(`${stride}: model.args.stemStride: expected one of 1, 2, got 3`);
+    const block = args({ block: 'bottle' });
+    expect(() => loadTrainConfig(block)).toThrow(`${block}: model.args.block: expected one of "basic", "bottleneck", "resnest", "skBasic", "skBottleneck", got "bottle"`);
+    const nested = args({ resnest: { radix: 2, avd: true, avdfirst: false } });
+    expect(() => loadTrainConfig(nested)).toThrow(`${nested}: model.args.resnest: unknown key "avdfirst" (did you mean "avdFirst"?`);
+    const ok = args({ layers: [1, 1, 1, 1], channels: [8, 8, 16, 16], stemWidth: 16, stemStride: 1, stemPool: false });
+    expect(loadTrainConfig(ok).model.args).toEqual({ layers: [1, 1, 1, 1], channels: [8, 8, 16, 16], stemWidth: 16, stemStride: 1, stemPool: false });
+  });
+  it('rejects an unknown model and args on a family that takes none, naming model.name / model.args', () => {
+    const unknown = write('unknown.json', deepMerge(base, { model: { name: 'resnet999' } }));
+    expect(() => loadTrainConfig(unknown)).toThrow(`${unknown}: model.name: unknown model "resnet999"`);
+    const eff = write('eff.json', deepMerge(base, { model: { name: 'efficientnet_b0', options: {}, args: { stemWidth: 16 } } as never }));
+    expect(() => loadTrainConfig(eff)).toThrow(`${eff}: model.args: only ResNet-family variants take args overrides; "efficientnet_b0" is of family efficientnet`);
+  });
   it('reports missing files, bad JSON and extends cycles', () => {
     expect(() => loadTrainConfig(join(dir, 'nope.json'))).toThrow(`${join(dir, 'nope.json')}: cannot read config (file not found)`);
     const broken = write('broken.json', '{"seed": ');

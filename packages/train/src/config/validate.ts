@@ -1,4 +1,5 @@
-import { BACKBONE_OPTION_KEYS } from '@tfvision/backbones';
+import { BACKBONE_OPTION_KEYS, getModelEntry, REPLACED_OPTIONS, RESNET_VARIANTS } from '@tfvision/backbones';
+import { RESNET_ARGS_SPEC } from './model-args.js';
 import { checkSpec, ConfigError, type Spec } from './schema.js';
 import type { TrainConfig } from './types.js';
 
@@ -84,8 +85,20 @@ export const TRAIN_CONFIG_SPEC: Spec = {
 export function validateTrainConfig(raw: unknown, source: string): TrainConfig {
   checkSpec(raw, TRAIN_CONFIG_SPEC, '', source);
   const c = raw as TrainConfig;
+  try {
+    getModelEntry(c.model.name);
+  } catch (err) {
+    throw new ConfigError(`${source}: model.name: ${(err as Error).message}`);
+  }
+  if (c.model.args !== undefined) {
+    if (!(c.model.name in RESNET_VARIANTS)) {
+      throw new ConfigError(`${source}: model.args: only ResNet-family variants take args overrides; "${c.model.name}" is of family ${getModelEntry(c.model.name).family}`);
+    }
+    checkSpec(c.model.args, RESNET_ARGS_SPEC, 'model.args', source);
+  }
   const known = new Set<string>(BACKBONE_OPTION_KEYS);
   for (const key of Object.keys(c.model.options)) {
+    if (key in REPLACED_OPTIONS) throw new ConfigError(`${source}: model.options.${key}: replaced by ${REPLACED_OPTIONS[key]}`);
     if (!known.has(key)) throw new ConfigError(`${source}: model.options.${key}: unknown backbone option (known: ${[...known].join(', ')})`);
   }
   for (const key of ['dropRate', 'dropBlockRate', 'zeroInitLastBn'] as const) {
