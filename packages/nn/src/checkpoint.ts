@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { Layer } from './module.js';
 
 /**
  * Activation (gradient) checkpointing, as torch.utils.checkpoint and timm's
@@ -45,10 +44,19 @@ export function tapeIsOn(): boolean {
 }
 
 /**
+ * What checkpoint needs of a layer: Layer satisfies it. Structural, so that module.ts (whose
+ * Sequential checkpoints its children) and this file do not import each other.
+ */
+export interface CheckpointableLayer<I extends tf.Tensor, O extends tf.Tensor> {
+  forward(x: I): O;
+  trainableParameters(): tf.Variable[];
+}
+
+/**
  * `layer.forward(x)`, checkpointed when a gradient is being recorded. Gradients flow to `x` and
  * to the layer's trainable parameters.
  */
-export function checkpoint<I extends tf.Tensor, O extends tf.Tensor>(layer: Layer<I, O>, x: I): O {
+export function checkpoint<I extends tf.Tensor, O extends tf.Tensor>(layer: CheckpointableLayer<I, O>, x: I): O {
   if (!tapeIsOn()) return layer.forward(x);
   const params = layer.trainableParameters();
   const draws: number[] = [];

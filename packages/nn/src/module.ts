@@ -136,8 +136,22 @@ export class Module {
   }
 }
 
-/** A module with one tensor in and one tensor out. */
-export abstract class Layer<I extends tf.Tensor = tf.Tensor, O extends tf.Tensor = tf.Tensor> extends Module {
+/**
+ * What a module's forward takes and returns: a tensor, or arrays and records of them nested
+ * to any depth (an FPN's `{ p2, ..., p6 }`, an RPN head's per-level lists). It is a subset of
+ * tf.TensorContainer, so tf.tidy can return one and tf.dispose can free one. Declare record
+ * shapes with `type` rather than `interface`: an interface has no index signature, so it is
+ * not assignable to the record member.
+ */
+export type TensorTree = tf.Tensor | TensorTree[] | { [key: string]: TensorTree };
+
+/**
+ * A module with a forward pass. The defaults, one tensor in and one out, are what backbones,
+ * Sequential and checkpointing use; necks and heads give records or arrays of tensors
+ * (`Layer<Record<string, tf.Tensor4D>, tf.Tensor4D[]>`), and keep named parameters and state
+ * dicts the same way, since those come from the module tree, not from forward.
+ */
+export abstract class Layer<I extends TensorTree = tf.Tensor, O extends TensorTree = tf.Tensor> extends Module {
   abstract forward(x: I): O;
 
   /** Runs `forward` (a hook point kept for symmetry with PyTorch's `__call__`). */
@@ -188,6 +202,55 @@ export class ModuleList<M extends Module = Module> extends Module {
     this.registerModule(String(this.items.length), m);
     this.items.push(m);
     return this;
+  }
+}
+
+/**
+ * Modules under string keys, in insertion order (nn.ModuleDict): each is a child named by its
+ * key, so parameters are `<dict>.<key>.<name>` as in PyTorch (detectron2's `fpn_lateral2`).
+ * Keys follow member-name rules (non-empty, no '.'). Built from a record, integer-like keys
+ * come first (JavaScript's property order); build from pairs to keep another order.
+ */
+export class ModuleDict<M extends Module = Module> extends Module {
+  private readonly byKey = new Map<string, M>();
+
+  constructor(entries: Iterable<readonly [string, M]> | Readonly<Record<string, M>> = []) {
+    super();
+    const pairs = Symbol.iterator in entries ? (entries as Iterable<readonly [string, M]>) : Object.entries(entries as Readonly<Record<string, M>>);
+    for (const [key, m] of pairs) this.set(key, m);
+  }
+
+  /** Adds `m` under `key`; a key already present is an error (replacing would orphan the old module's variables). */
+  set(key: string, m: M): this {
+    this.registerModule(key, m);
+    this.byKey.set(key, m);
+    return this;
+  }
+
+  get(key: string): M {
+    const m = this.byKey.get(key);
+    if (m === undefined) throw new Error(`ModuleDict: no module under key "${key}" (keys: ${[...this.byKey.keys()].join(', ') || 'none'})`);
+    return m;
+  }
+
+  has(key: string): boolean {
+    return this.byKey.has(key);
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  keys(): string[] {
+    return [...this.byKey.keys()];
+  }
+
+  values(): M[] {
+    return [...this.byKey.values()];
+  }
+
+  entries(): [string, M][] {
+    return [...this.byKey.entries()];
   }
 }
 

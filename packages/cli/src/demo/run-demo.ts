@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, setInitSeed } from '@tfvision/nn';
+import { crossEntropy, initBackend, setInitSeed } from '@tfvision/nn';
 import { createBackbone } from '@tfvision/backbones';
 import { generateSyntheticCoco } from '@tfvision/coco';
 import { topKAccuracy } from '@tfvision/eval';
@@ -57,8 +57,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
     const loss = tf.tidy(() => {
       const x = tf.tensor4d(xb, [batch, o.size, o.size, 3]);
-      const y = tf.oneHot(tf.tensor1d(yb, 'int32'), crops.classNames.length);
-      return optimizer.minimize(() => tf.losses.softmaxCrossEntropy(y, model.forward(x)) as tf.Scalar, true, model.trainableParameters()) as tf.Scalar;
+      return optimizer.minimize(() => crossEntropy(model.forward(x) as tf.Tensor2D, yb), true, model.trainableParameters()) as tf.Scalar;
     });
     const value = (await loss.data())[0];
     loss.dispose();

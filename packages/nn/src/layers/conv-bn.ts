@@ -5,54 +5,9 @@ import { ReLU } from './activation.js';
 import { Identity, type Layer } from '../module.js';
 import { DropBlock } from '../blocks/drop-block.js';
 import { tapeIsOn } from '../checkpoint.js';
+import { cachedFoldBn, foldBn } from './conv-bn-fold.js';
 
 export type FoldedActivation = 'linear' | 'relu';
-
-interface Folded {
-  /** dataIds the folded tensors were computed from; Variable.assign replaces a dataId. */
-  sources: object[];
-  weight: tf.Tensor4D;
-  bias: tf.Tensor1D;
-}
-
-const folds = new WeakMap<Conv2d, Folded>();
-
-function sourcesOf(conv: Conv2d, bn: BatchNorm2d): object[] {
-  const ts: tf.Tensor[] = [conv.weight, bn.weight, bn.bias, bn.runningMean, bn.runningVar];
-  if (conv.bias) ts.push(conv.bias);
-  return ts.map((t) => t.dataId);
-}
-
-/** W' = W * gamma / sqrt(var + eps) per output channel (HWIO broadcasts over O), b' = beta - mean * scale (+ b * scale). */
-function fold(conv: Conv2d, bn: BatchNorm2d): { weight: tf.Tensor4D; bias: tf.Tensor1D } {
-  return tf.tidy(() => {
-    const scale = tf.mul(bn.weight, tf.rsqrt(tf.add(bn.runningVar, bn.eps))) as tf.Tensor1D;
-    let bias = tf.sub(bn.bias, tf.mul(bn.runningMean, scale)) as tf.Tensor1D;
-    if (conv.bias) bias = tf.add(bias, tf.mul(conv.bias, scale)) as tf.Tensor1D;
-    return { weight: tf.mul(conv.weight, scale) as tf.Tensor4D, bias };
-  });
-}
-
-/** Folded weights for inference, recomputed only when a source variable was assigned. */
-function cachedFold(conv: Conv2d, bn: BatchNorm2d): Folded {
-  const sources = sourcesOf(conv, bn);
-  const hit = folds.get(conv);
-  if (hit && hit.sources.length === sources.length && hit.sources.every((s, i) => s === sources[i])) return hit;
-  if (hit) tf.dispose([hit.weight, hit.bias]);
-  const { weight, bias } = fold(conv, bn);
-  const entry = { sources, weight: tf.keep(weight), bias: tf.keep(bias) };
-  folds.set(conv, entry);
-  return entry;
-}
-
-/** Frees the folded copy of `conv`'s weights (Conv2d.releaseInferenceCache calls it). */
-export function disposeFolded(conv: Conv2d): void {
-  const hit = folds.get(conv);
-  if (hit) {
-    tf.dispose([hit.weight, hit.bias]);
-    folds.delete(conv);
-  }
-}
 
 /** A layer between BN and the activation that is the identity now (DropBlock at inference or rate 0). */
 function inactive(drop: Layer<tf.Tensor4D, tf.Tensor4D> | undefined): boolean {
@@ -76,7 +31,7 @@ export function convBn(conv: Conv2d, bn: BatchNorm2d, x: tf.Tensor4D, activation
     return activation === 'relu' ? (tf.relu(y) as tf.Tensor4D) : y;
   }
   const taped = tapeIsOn();
-  const { weight, bias } = taped ? fold(conv, bn) : cachedFold(conv, bn);
+  const { weight, bias } = taped ? foldBn(conv, bn) : cachedFoldBn(conv, bn);
   // tf.fused.conv2d has no gradient for every activation; under a tape the plain ops run.
   return conv.forwardWithWeights(x, weight, bias, activation, !taped);
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Layer } from '../module.js';
 import { kaimingNormal, type FanMode } from '../init.js';
 import { conv2d, toTfPad, type Conv2dOpOptions } from '../ops/conv2d.js';
-import { disposeFolded } from './conv-bn.js';
+import { disposeFolded } from './conv-bn-fold.js';
 import { pair, resolvePadding, symmetricPadding, type Padding2d } from '../ops/padding.js';
 
 export interface Conv2dOptions {

@@ -1,13 +1,12 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { crossEntropy } from '@tfvision/nn';
 
 /**
  * Cross entropy against soft targets (label smoothing, mixup): mean over the batch of
- * −Σ_c target_c · log_softmax(logits)_c. logSoftmax keeps it finite for large logits, where
- * log(softmax) would underflow to −∞.
+ * −Σ_c target_c · log_softmax(logits)_c. The training recipe's name for @tfvision/nn's
+ * crossEntropy with probability targets, which is where the loss is implemented (once, for
+ * classification and the detection heads alike).
  */
 export function softTargetCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor2D): tf.Scalar {
-  if (logits.shape.join('x') !== targets.shape.join('x')) {
-    throw new Error(`softTargetCrossEntropy: logits [${logits.shape}] and targets [${targets.shape}] differ`);
-  }
-  return tf.tidy(() => tf.mean(tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits, -1)), -1))) as tf.Scalar);
+  return crossEntropy(logits, targets);
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Backbone } from '@tfvision/backbones';
+import { crossEntropy } from '@tfvision/nn';
 import { ClassificationMetrics } from '@tfvision/eval';
 import type { BatchSource } from './batch-source.js';
 
@@ -22,8 +23,7 @@ export async function evaluateClassifier(model: Backbone, data: BatchSource, num
     for await (const b of data.epoch(0)) {
       const [logits, loss] = tf.tidy(() => {
         const out = model.forward(tf.tensor4d(b.images, [b.n, b.height, b.width, b.channels]));
-        const y = tf.oneHot(tf.tensor1d(b.labels, 'int32'), numClasses);
-        const ce = tf.sum(tf.neg(tf.sum(tf.mul(y, tf.logSoftmax(out, -1)), -1)));
+        const ce = crossEntropy(out as tf.Tensor2D, b.labels, { reduction: 'sum' });
         return [out, ce];
       });
       const scores = (await logits.data()) as Float32Array;
