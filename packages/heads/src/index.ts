@@ -37,6 +37,8 @@ export { DEFAULT_FEATMAP_NAMES, type RoIHeadsOptions, type RoiPoolerSpec, type B
 export { fastRcnnLoss, type FastRcnnLosses } from './roi-heads/fast-rcnn-loss.js';
 export { maskRcnnLoss, projectMasksOnBoxes } from './roi-heads/mask-rcnn-loss.js';
 export { GeneralizedRCNNTransform, type RcnnTransformOutput } from './transform/rcnn-transform.js';
+export { resizeBoxes, resizeRatios } from './transform/resize-boxes.js';
+export { batchImages } from './transform/batch-images.js';
 export { RCNN_TRANSFORM_DEFAULTS, type RcnnTransformOptions } from './transform/rcnn-transform-options.js';
 export { GeneralizedRcnn, type RcnnLosses } from './detectors/generalized-rcnn.js';
 export { torchvisionRcnnDefaults, torchvisionRcnnV2Defaults, type RcnnConfig } from './detectors/rcnn-config.js';
