@@ -7,11 +7,14 @@
  * uses in/out; GeneralizedRCNNTransform resizes with recomputeScaleFactor true.
  * tfjs resizeBilinear(halfPixelCenters) uses a float64 in/out ratio, which moves the source
  * coordinate of the last pixels of an 800-pixel axis by ~6e-5 and so misses 1e-5 relative on
- * sharp images; this op gathers torch's taps (resize-taps.ts) instead and blends along W then
- * H, as torch's NCHW kernel does, one float32 operation at a time.
+ * sharp images; this op runs the kernel TfvResizeExact instead (kernels/resize-exact-*.ts: host
+ * loops on cpu and wasm, a gather composite elsewhere), which takes torch's taps
+ * (resize-taps.ts) and blends along W then H, as torch's NCHW kernel does, one float32
+ * operation at a time. Differentiable (TfvResizeExactGrad, torch's scatter-add adjoint).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { linearTaps, nearestTaps } from './resize-taps.js';
+import { ResizeExact, type ResizeExactAttrs } from '../kernels/resize-exact-attrs.js';
+import { registerResizeKernels } from '../kernels/resize-exact-register.js';
 
 export type InterpolateMode = 'bilinear' | 'nearest';
 
@@ -66,15 +69,6 @@ export function interpolatePlan(inHeight: number, inWidth: number, options: Inte
   return plan;
 }
 
-function bilinearAxis(x: tf.Tensor4D, axis: 1 | 2, inSize: number, outSize: number, alignCorners: boolean, scale: number | undefined): tf.Tensor4D {
-  const taps = linearTaps(inSize, outSize, alignCorners, scale);
-  if (taps.identity) return x;
-  const shape: [number, number, number, number] = axis === 1 ? [1, outSize, 1, 1] : [1, 1, outSize, 1];
-  const lo = tf.gather(x, tf.tensor1d(taps.i0, 'int32'), axis);
-  const hi = tf.gather(x, tf.tensor1d(taps.i1, 'int32'), axis);
-  return tf.add(tf.mul(lo, tf.tensor4d(taps.w0, shape)), tf.mul(hi, tf.tensor4d(taps.w1, shape)));
-}
-
 /**
  * Resizes an NHWC batch as torch.nn.functional.interpolate resizes the NCHW one.
  * @example interpolate(x, { size: [25, 34], mode: 'nearest' })
@@ -89,20 +83,15 @@ export function interpolate(x: tf.Tensor4D, options: InterpolateOptions): tf.Ten
   const [, inH, inW] = x.shape;
   if (inH < 1 || inW < 1) throw new Error(`interpolate: input height and width must be positive, got ${inH}x${inW}`);
   const plan = interpolatePlan(inH, inW, options);
-  if (mode === 'nearest') {
-    return tf.tidy(() => {
-      const rows = nearestTaps(inH, plan.outHeight, plan.kernelScaleH);
-      const cols = nearestTaps(inW, plan.outWidth, plan.kernelScaleW);
-      const byRow = plan.outHeight === inH ? x : tf.gather(x, tf.tensor1d(rows, 'int32'), 1);
-      const out = plan.outWidth === inW ? byRow : tf.gather(byRow, tf.tensor1d(cols, 'int32'), 2);
-      return out === x ? tf.clone(x) : out;
-    });
-  }
-  if (x.dtype !== 'float32') throw new Error(`interpolate: bilinear needs a float32 tensor, got ${x.dtype}`);
-  const alignCorners = options.alignCorners ?? false;
-  return tf.tidy(() => {
-    const byCol = bilinearAxis(x, 2, inW, plan.outWidth, alignCorners, plan.kernelScaleW);
-    const out = bilinearAxis(byCol, 1, inH, plan.outHeight, alignCorners, plan.kernelScaleH);
-    return out === x ? tf.clone(x) : out;
-  });
+  if (mode === 'bilinear' && x.dtype !== 'float32') throw new Error(`interpolate: bilinear needs a float32 tensor, got ${x.dtype}`);
+  const attrs: ResizeExactAttrs = {
+    outHeight: plan.outHeight,
+    outWidth: plan.outWidth,
+    mode,
+    alignCorners: mode === 'bilinear' ? (options.alignCorners ?? false) : false,
+    scaleH: plan.kernelScaleH ?? 0,
+    scaleW: plan.kernelScaleW ?? 0,
+  };
+  registerResizeKernels();
+  return tf.engine().runKernel(ResizeExact, { x }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
