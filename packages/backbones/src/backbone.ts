@@ -69,6 +69,13 @@ export const FREEZE_OPTION_KEYS: readonly (keyof FreezeOptions)[] = ['norm', 'fr
 export interface BackboneOptions extends FreezeOptions {
   /** Classifier outputs; 0 removes the classifier (a feature extractor). Default 1000. */
   numClasses?: number;
+  /**
+   * Only the modules the feature levels c1..c5 need, as timm's features_only (what FPN and
+   * DeepLab bodies are): no classifier, and EfficientNet drops its head conv (conv_head, bn2),
+   * which no level uses, so checkpoints of timm feature extractors load strictly. `forward` and
+   * `forwardPooled` are then unavailable. Default false.
+   */
+  featuresOnly?: boolean;
   /** Input channels. Default 3. */
   inChans?: number;
   /** Total stride of the last feature map: 32 (default), 16 or 8 via dilation (DeepLab). */
@@ -89,7 +96,7 @@ export interface BackboneOptions extends FreezeOptions {
 }
 
 export const BACKBONE_OPTION_KEYS: readonly (keyof BackboneOptions)[] = [
-  'numClasses', 'inChans', 'outputStride', 'dropRate', 'dropPathRate', 'dropBlockRate', ...FREEZE_OPTION_KEYS, 'zeroInitLastBn', 'gradCheckpointing',
+  'numClasses', 'featuresOnly', 'inChans', 'outputStride', 'dropRate', 'dropPathRate', 'dropBlockRate', ...FREEZE_OPTION_KEYS, 'zeroInitLastBn', 'gradCheckpointing',
 ];
 
 /** Option names that were replaced, with what to write instead (an error, not a silent alias). */

@@ -31,8 +31,9 @@ export class EfficientNet extends Backbone {
   readonly bn1: BatchNorm2d;
   readonly blocks: Sequential;
   readonly stages: Sequential[];
-  readonly convHead: Conv2d;
-  readonly bn2: BatchNorm2d;
+  /** Absent with featuresOnly. */
+  readonly convHead?: Conv2d;
+  readonly bn2?: BatchNorm2d;
   readonly classifier?: Linear;
   /** Width of the pooled features (the head conv's output). */
   readonly numFeatures: number;
@@ -52,7 +53,9 @@ export class EfficientNet extends Backbone {
     const dropPathRate = options.dropPathRate ?? 0;
     if (!(dropPathRate >= 0 && dropPathRate < 1)) throw new Error(`EfficientNet: dropPathRate must be in [0, 1), got ${dropPathRate}`);
     this.pretrainedCfg = cfg;
-    this.numClasses = options.numClasses ?? 1000;
+    const featuresOnly = options.featuresOnly ?? false;
+    if (featuresOnly && (options.numClasses ?? 0) !== 0) throw new Error(`EfficientNet: featuresOnly has no classifier, but numClasses is ${options.numClasses}`);
+    this.numClasses = featuresOnly ? 0 : (options.numClasses ?? 1000);
     if (!(Number.isInteger(this.numClasses) && this.numClasses >= 0)) throw new Error(`EfficientNet: numClasses must be a non-negative integer, got ${this.numClasses}`);
     const act = args.act ?? 'silu';
     this.act = activationFn(act);
@@ -76,8 +79,10 @@ export class EfficientNet extends Backbone {
     this.featureInfo = built.featureInfo;
     this.featureStage = built.featureStage;
     this.numFeatures = arch.headChannels;
-    this.convHead = this.registerModule('conv_head', new Conv2d({ inChannels: built.outChannels, outChannels: arch.headChannels, kernelSize: 1, padding: 0 }));
-    this.bn2 = this.registerModule('bn2', bn(arch.headChannels));
+    if (!featuresOnly) {
+      this.convHead = this.registerModule('conv_head', new Conv2d({ inChannels: built.outChannels, outChannels: arch.headChannels, kernelSize: 1, padding: 0 }));
+      this.bn2 = this.registerModule('bn2', bn(arch.headChannels));
+    }
     if (dropRate > 0) this.dropout = this.registerModule('dropout', new Dropout(dropRate));
     if (this.numClasses > 0) {
       this.classifier = this.registerModule('classifier', new Linear({ inFeatures: arch.headChannels, outFeatures: this.numClasses }));
@@ -91,7 +96,12 @@ export class EfficientNet extends Backbone {
 
     // timm initialises EfficientNet BN gammas to 1; zero-init of the residual branch is opt-in.
     if (options.zeroInitLastBn) {
-      for (const b of this.blockList()) if (b.hasSkip) b.lastBn().weight.assign(tf.zerosLike(b.lastBn().weight));
+      for (const b of this.blockList()) {
+        if (!b.hasSkip) continue;
+        const zeros = tf.zerosLike(b.lastBn().weight);
+        b.lastBn().weight.assign(zeros);
+        zeros.dispose();
+      }
     }
     checkFreezeOptions(this, options, 'EfficientNet');
     applyFreezeOptions(this, options);
@@ -143,9 +153,12 @@ export class EfficientNet extends Backbone {
 
   /** Stem, blocks, head conv: timm's forward_features, [N, H/32, W/32, numFeatures]. */
   forwardHead(x: tf.Tensor4D): tf.Tensor4D {
+    const convHead = this.convHead;
+    const bn2 = this.bn2;
+    if (!convHead || !bn2) throw new Error('EfficientNet.forwardHead: built with featuresOnly, so it has no head conv; use forwardFeatures(x, levels)');
     return tf.tidy(() => {
       const y = this.blocks.forward(this.stem(x)) as tf.Tensor4D;
-      return this.act(convBn(this.convHead, this.bn2, y)) as tf.Tensor4D;
+      return this.act(convBn(convHead, bn2, y)) as tf.Tensor4D;
     });
   }
 

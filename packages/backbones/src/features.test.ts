@@ -149,3 +149,25 @@ describe('forwardFeatures', () => {
     expect(() => createBackbone('efficientnet_b0', { outputStride: 64 as never })).toThrow('EfficientNet: outputStride must be 8, 16 or 32, got 64');
   });
 });
+
+describe('featuresOnly (timm features_only)', () => {
+  it('EfficientNet drops conv_head and bn2 and has no classifier; ResNet has no fc; both refuse numClasses and forward', () => {
+    const build = createBackbone;
+    const eff = build('efficientnet_b0', { featuresOnly: true });
+    const names = [...eff.stateDict().keys()];
+    expect(names.some((n) => n.startsWith('conv_head.') || n.startsWith('bn2.') || n.startsWith('classifier.'))).toBe(false);
+    const full = build('efficientnet_b0', { numClasses: 0 });
+    // conv_head 320 -> 1280 (1x1, no bias) and bn2 (1280 scales and shifts) are all that go.
+    expect(full.numParameters() - eff.numParameters()).toBe(320 * 1280 + 2 * 1280);
+    const x = tf.zeros([1, 64, 64, 3]) as tf.Tensor4D;
+    expect(() => eff.forward(x)).toThrow('numClasses 0 has no classifier');
+    expect(() => eff.forwardPooled(x)).toThrow('featuresOnly');
+    const feats = eff.forwardFeatures(x, ['c5']);
+    expect(feats.c5.shape).toEqual([1, 2, 2, 320]);
+    tf.dispose([x, feats.c5]);
+    expect(() => build('resnet18', { featuresOnly: true, numClasses: 10 })).toThrow('ResNet: featuresOnly has no classifier, but numClasses is 10');
+    const r = build('resnet18', { featuresOnly: true });
+    expect([...r.stateDict().keys()].some((n) => n.startsWith('fc.'))).toBe(false);
+    for (const m of [eff, full, r]) m.dispose();
+  });
+});

@@ -62,7 +62,8 @@ export class ResNet extends Backbone {
     const stemWidth = args.stemWidth ?? 64;
     const deep = args.stemType === 'deep';
     this.pretrainedCfg = cfg;
-    this.numClasses = options.numClasses ?? 1000;
+    if (options.featuresOnly && (options.numClasses ?? 0) !== 0) throw new Error(`ResNet: featuresOnly has no classifier, but numClasses is ${options.numClasses}`);
+    this.numClasses = options.featuresOnly ? 0 : (options.numClasses ?? 1000);
 
     let inplanes = deep ? stemWidth * 2 : 64;
     if (deep) {
@@ -150,7 +151,11 @@ export class ResNet extends Backbone {
     if (this.numClasses > 0) this.fc = this.registerModule('fc', new Linear({ inFeatures: inplanes, outFeatures: this.numClasses }));
 
     if (options.zeroInitLastBn ?? args.zeroInitLast ?? true) {
-      for (const b of this.blocks()) b.lastBn().weight.assign(tf.zerosLike(b.lastBn().weight));
+      for (const b of this.blocks()) {
+        const zeros = tf.zerosLike(b.lastBn().weight);
+        b.lastBn().weight.assign(zeros);
+        zeros.dispose();
+      }
     }
     checkFreezeOptions(this, options, 'ResNet');
     applyFreezeOptions(this, options);

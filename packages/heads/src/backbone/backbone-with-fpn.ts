@@ -6,7 +6,7 @@ import { FeaturePyramidNetwork } from '../necks/fpn.js';
 export interface BackboneWithFpnOptions {
   /** Any registered backbone name (`resnet50`, `resnest50d`, `efficientnet_b3`, ...). */
   backbone: string;
-  /** The backbone's own options; numClasses is forced to 0 (a feature extractor). */
+  /** The backbone's own options; it is built featuresOnly (timm's features_only: no classifier, no unused head conv). */
   backboneOptions?: BackboneOptions;
   /** Levels the FPN takes. Default c2..c5 (strides 4-32). */
   inFeatures?: FeatureLevel[];
@@ -33,7 +33,7 @@ export class BackboneWithFpn extends Module {
   constructor(o: BackboneWithFpnOptions) {
     super();
     this.inFeatures = o.inFeatures ?? ['c2', 'c3', 'c4', 'c5'];
-    this.body = this.registerModule('body', createBackbone(o.backbone, { ...o.backboneOptions, numClasses: 0 }));
+    this.body = this.registerModule('body', createBackbone(o.backbone, { ...o.backboneOptions, featuresOnly: true }));
     const infos = this.body.featureInfoFor(this.inFeatures);
     this.outChannels = o.outChannels ?? 256;
     this.fpn = this.registerModule('fpn', new FeaturePyramidNetwork({ inFeatures: this.inFeatures, inChannels: infos.map((f) => f.channels), outChannels: this.outChannels, norm: o.fpnNorm ?? 'none' }));

@@ -1,4 +1,6 @@
-import { listModels } from '@tfvision/backbones';
+import { createBackbone, listModels } from '@tfvision/backbones';
+import { initBackend } from '@tfvision/nn';
+import { BACKBONE_FEATURES } from './backbone-features.js';
 import { getDetectorEntry, listDetectors } from './registry.js';
 import { readHeadsFixture } from '../testing/fixture-compare.js';
 
@@ -28,6 +30,14 @@ describe('detector registry', () => {
 
   it.each(['fasterrcnn_resnet50_fpn', 'maskrcnn_resnet50_fpn', 'fasterrcnn_resnet50_fpn_v2', 'maskrcnn_resnet50_fpn_v2'])('%s counts the weights of torchvision\'s model', (name) => {
     expect(getDetectorEntry(name).params).toBe(torchvisionWeights(name));
+  });
+
+  it.each(['resnet18', 'efficientnet_b0', 'resnest14d'])('the backbone table is what %s builds featuresOnly (regenerate: node packages/heads/tools/backbone-features.mjs)', async (name) => {
+    await initBackend({ backend: 'cpu', report: false });
+    const m = createBackbone(name, { featuresOnly: true });
+    expect(BACKBONE_FEATURES[name]).toEqual({ params: m.numParameters(), channels: Object.fromEntries(m.featureInfo.map((f) => [f.level, f.channels])) });
+    expect(Object.keys(BACKBONE_FEATURES).sort()).toEqual(listModels().map((e) => e.name).sort());
+    m.dispose();
   });
 
   it('names close matches for an unknown detector', () => {

@@ -41,7 +41,7 @@ export class DeepLabV3 extends Segmenter {
     const c = this.config;
     this.numClasses = c.numClasses;
     this.inChannels = c.backboneOptions.inChans ?? 3;
-    this.backbone = this.registerModule('backbone', createBackbone(c.backbone, { ...c.backboneOptions, numClasses: 0, outputStride: c.outputStride }));
+    this.backbone = this.registerModule('backbone', createBackbone(c.backbone, { ...c.backboneOptions, featuresOnly: true, outputStride: c.outputStride }));
     const [c4, c5] = this.backbone.featureInfoFor(['c4', 'c5']);
     this.levels = c.aux ? ['c4', 'c5'] : ['c5'];
     const ch = c.channels;

@@ -86,7 +86,7 @@ export class DeepLabV3Plus extends Segmenter {
     this.numClasses = c.numClasses;
     this.inChannels = c.backboneOptions.inChans ?? 3;
     this.sideMultiple = c.outputStride;
-    this.body = createBackbone(c.backbone, { ...c.backboneOptions, numClasses: 0, outputStride: c.outputStride });
+    this.body = createBackbone(c.backbone, { ...c.backboneOptions, featuresOnly: true, outputStride: c.outputStride });
     if (c.encoder === 'smp') {
       for (const { stage, rate } of smpDilatedStages(c.outputStride)) {
         const m = this.body.child(stage);
