@@ -44,3 +44,12 @@ export { GeneralizedRcnn, type RcnnLosses } from './detectors/generalized-rcnn.j
 export { torchvisionRcnnDefaults, torchvisionRcnnV2Defaults, type RcnnConfig } from './detectors/rcnn-config.js';
 export { overrideConfig, type ConfigOverrides } from './detectors/override-config.js';
 export { listDetectors, hasDetector, getDetectorEntry, createDetector, detectorConfig, type DetectorEntry } from './detectors/registry.js';
+
+// Segmenters: DeepLabV3 (torchvision) and DeepLabV3+ (segmentation_models.pytorch).
+export { createSegmenter, segmenterConfig, listSegmenters, hasSegmenter, getSegmenterEntry, type SegmenterEntry, type SegmenterOverrides } from './segmenters/registry.js';
+export { DeepLabV3 } from './segmenters/deeplabv3.js';
+export { DeepLabV3Plus, DeepLabV3PlusDecoder } from './segmenters/deeplabv3plus.js';
+export { Segmenter, type SegmentationOutput } from './segmenters/segmenter.js';
+export { Aspp } from './segmenters/aspp.js';
+export { deeplabv3Defaults, deeplabv3PlusDefaults, validateSegmenterConfig, type DeepLabV3Config, type DeepLabV3PlusConfig, type SegmenterConfig, type SmpEncoderKind } from './segmenters/segmenter-config.js';
+export { segmenterParamCount } from './segmenters/segmenter-params.js';
