@@ -6,6 +6,17 @@ import { RoIHeads } from '../roi-heads/roi-heads.js';
 import { GeneralizedRCNNTransform } from '../transform/rcnn-transform.js';
 import { disposeInstances, type DetectionTargets, type Detections } from '../structures/instances.js';
 import type { RcnnConfig } from './rcnn-config.js';
+import type { RandpermSource } from '../ops/balanced-sampler.js';
+
+/** Construction options that are not config data. */
+export interface GeneralizedRcnnOptions {
+  /**
+   * torch.randperm's stand-in for the RPN's and the RoI heads' samplers, one stream in
+   * torchvision's call order (RPN, then RoI heads; per image positives then negatives): tests
+   * feed a reference run's draws so the losses equal torchvision's. Default: each sampler's seeded one.
+   */
+  randperm?: RandpermSource;
+}
 
 /** torchvision's loss dict of a two-stage detector, under its names. */
 export interface RcnnLosses {
@@ -30,7 +41,7 @@ export class GeneralizedRcnn extends Module {
   readonly rpn: RegionProposalNetwork;
   readonly roiHeads: RoIHeads;
 
-  constructor(config: RcnnConfig) {
+  constructor(config: RcnnConfig, options: GeneralizedRcnnOptions = {}) {
     super();
     this.config = config;
     const { neck, rpn, roiHeads, transform, numClasses } = config;
@@ -56,6 +67,7 @@ export class GeneralizedRcnn extends Module {
         batchSizePerImage: rpn.batchSizePerImage,
         positiveFraction: rpn.positiveFraction,
         scoreThresh: rpn.scoreThresh,
+        randperm: options.randperm,
       }),
     );
     // The RoI heads pool from the FPN levels at strides 4..32 (torchvision's '0'..'3'): every output but the extra one.
@@ -75,6 +87,7 @@ export class GeneralizedRcnn extends Module {
         scoreThresh: roiHeads.scoreThresh,
         nmsThresh: roiHeads.nmsThresh,
         detectionsPerImg: roiHeads.detectionsPerImg,
+        randperm: options.randperm,
         mask: roiHeads.mask
           ? {
               roiPool: { featmapNames, outputSize: roiHeads.mask.poolSize, samplingRatio: roiHeads.mask.samplingRatio },
