@@ -53,3 +53,15 @@ export { Segmenter, type SegmentationOutput } from './segmenters/segmenter.js';
 export { Aspp } from './segmenters/aspp.js';
 export { deeplabv3Defaults, deeplabv3PlusDefaults, validateSegmenterConfig, type DeepLabV3Config, type DeepLabV3PlusConfig, type SegmenterConfig, type SmpEncoderKind } from './segmenters/segmenter-config.js';
 export { segmenterParamCount } from './segmenters/segmenter-params.js';
+
+// Cascade (Mask) R-CNN with detectron2's semantics and checkpoint layout.
+export { createCascadeDetector, cascadeDetectorConfig, buildDetector, type TorchvisionDetectorEntry, type Detectron2DetectorEntry } from './detectors/registry.js';
+export { CascadeRcnn, type CascadeRcnnTargets, type CascadeRcnnOptions } from './detectors/cascade-rcnn.js';
+export { detectron2CascadeDefaults, type CascadeRcnnConfig } from './detectors/cascade-config.js';
+export { cascadeParamCount } from './detectors/cascade-params.js';
+export { detectron2NameOf, detectron2Names, loadDetectron2StateDict, exportDetectron2StateDict, type Detectron2LoadOptions, type Detectron2LoadResult } from './detectors/detectron2-checkpoint.js';
+export { CascadeRoIHeads, type CascadeRoIHeadsOptions, type CascadeTargets, type CascadeStageRecord, type CascadeLosses } from './cascade/cascade-roi-heads.js';
+export { Detectron2Transform } from './detectron2/transform.js';
+export { Detectron2Rpn } from './detectron2/rpn.js';
+export { Detectron2AnchorGenerator, detectron2CellAnchors } from './detectron2/anchors.js';
+export { resizeShortestEdgeSize } from './detectron2/resize-shortest-edge.js';
