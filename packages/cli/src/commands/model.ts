@@ -1,24 +1,33 @@
 import { existsSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, readNpy, readSafetensors, writeNpy, type HostTensor } from '@tfvision/nn';
-import { countMacs, countParameters, createBackbone, getModelEntry, listModels, loadCheckpoint, type CheckpointFormat } from '@tfvision/backbones';
+import { countMacs, countParameters, createBackbone, getModelEntry, loadCheckpoint, type CheckpointFormat } from '@tfvision/backbones';
 import { parseArgs, requiredFlag, stringFlag } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { checkModelName, checkOutputFolder } from '../checks.js';
 import { MODEL_BENCH_HELP, runModelBench } from './model-bench.js';
+import { detectorInfo } from './model-info-detector.js';
 import { MODEL_EXPORT_HELP, runModelExport } from './model-export.js';
+import { registryRows, resolveModelKind } from './model-registry.js';
 
 const HELP = `Usage:
   tfvision model list [--family F] [--json]
-  tfvision model info NAME [--size S] [--backend B] [--json]
+  tfvision model info NAME [--size S | --size HxW] [--backend B] [--json]
   tfvision model forward NAME --weights W.safetensors --input X.npy --output Y.npy
                          [--from timm|torchvision] [--backend B]
   tfvision model bench NAME [--batch B] [--mode infer|train] [--size 224] [--backend B] [--json]
   tfvision model export NAME --out W.safetensors [--init formula|SEED] [--layout timm|torchvision]
 
-list     the registered backbones: name, family, trainable parameters (timm's counts)
+list     the registered models: backbones (name, family, trainable parameters: timm's counts)
+         and detectors (family "detector", all weights frozen or not, no running statistics:
+         torchvision's counts); --family F keeps one family (resnest, ..., detector)
 info     parameters, multiply-accumulates of one forward pass at the default input size (or
-         --size), input size, crop pct, interpolation, mean/std, feature channels and strides
+         --size), input size, crop pct, interpolation, mean/std, feature channels and strides.
+         A detector: all weights, MACs at a padded 800x1088 image (or --size) with the box
+         branch at the test-time post-NMS proposal count (1000) and the mask branch at the
+         detection count (100): every conv, transposed conv and linear layer of the backbone,
+         FPN, RPN head and RoI heads (fvcore's rule; no norms, pools, RoIAlign or NMS); the FPN
+         levels p2..p6 as featureChannels/featureStrides
 forward  loads a timm or torchvision checkpoint (PyTorch names and layouts; the naming is
          detected unless --from is given), runs the model in eval mode on X (float32 NHWC,
          already normalised) and writes the logits (float32 [N, classes]) to Y. The class count
@@ -37,24 +46,22 @@ function formatCount(n: number): string {
   return String(n);
 }
 
-function list(argv: string[]): number {
+async function list(argv: string[]): Promise<number> {
   const args = parseArgs(argv, { values: ['family'], booleans: ['json'] }, 'model list');
   if (args.positional.length) throw new UsageError(`model list: unexpected argument "${args.positional[0]}"`);
   const family = stringFlag(args, 'family');
-  const entries = listModels().filter((m) => family === undefined || m.family === family);
+  const all = await registryRows();
+  const entries = all.filter((m) => family === undefined || m.family === family);
   if (family !== undefined && entries.length === 0) {
-    throw new UsageError(`model list: no models of family "${family}" (families: ${[...new Set(listModels().map((m) => m.family))].join(', ')})`);
+    throw new UsageError(`model list: no models of family "${family}" (families: ${[...new Set(all.map((m) => m.family))].join(', ')})`);
   }
   if (args.flags.has('json')) {
     process.stdout.write(`${JSON.stringify(entries.map((m) => ({ name: m.name, family: m.family, params: m.params })))}\n`);
     return 0;
   }
   const w = Math.max(...entries.map((m) => m.name.length));
-  const rows = entries.map((m) => {
-    const c = m.defaultCfg;
-    return `${m.name.padEnd(w)}  ${m.family.padEnd(12)}  ${formatCount(m.params).padStart(8)}  ${c.inputSize[1]}x${c.inputSize[2]}  crop ${c.cropPct}  ${c.interpolation}`;
-  });
-  process.stdout.write(`${['name'.padEnd(w) + '  family        params    input    crop  interp', ...rows].join('\n')}\n`);
+  const rows = entries.map((m) => `${m.name.padEnd(w)}  ${m.family.padEnd(12)}  ${formatCount(m.params).padStart(8)}  ${m.details}`);
+  process.stdout.write(`${['name'.padEnd(w) + '  family        params    details', ...rows].join('\n')}\n`);
   return 0;
 }
 
@@ -63,7 +70,7 @@ async function info(argv: string[]): Promise<number> {
   const [name, ...extra] = args.positional;
   if (!name) throw new UsageError('model info: NAME is required (see `tfvision model list`)');
   if (extra.length) throw new UsageError(`model info: unexpected argument "${extra[0]}"`);
-  await checkModelName(name, 'model info');
+  if ((await resolveModelKind(name, 'model info')) === 'detector') return detectorInfo(name, args);
   const entry = getModelEntry(name);
   const size = stringFlag(args, 'size');
   const [, defH, defW] = entry.defaultCfg.inputSize;
@@ -163,11 +170,11 @@ async function forward(argv: string[]): Promise<number> {
 
 export const modelCommand: Command = {
   name: 'model',
-  summary: 'list, inspect, run and benchmark registered backbones',
+  summary: 'list, inspect, run and benchmark registered models (backbones, detectors)',
   help: HELP,
   async run(argv: string[]): Promise<number> {
     const [sub, ...rest] = argv;
-    if (sub === 'list') return list(rest);
+    if (sub === 'list') return await list(rest);
     if (sub === 'info') return info(rest);
     if (sub === 'forward') return forward(rest);
     if (sub === 'bench') return runModelBench(rest);
