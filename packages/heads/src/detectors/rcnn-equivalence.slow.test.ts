@@ -2,9 +2,18 @@
  * All six R-CNN presets with a torchvision reference against fixtures/rcnn (tools/reference/
  * rcnn.py, rcnn_timm.py): the four torchvision models and torchvision's Faster/Mask R-CNN over
  * timm's resnest50d and efficientnet_b0 bodies, with issue #14's criteria
- * (__tests__/rcnn-equivalence-checks.ts). About 2 minutes on wasm; the default suite runs two.
+ * (__tests__/rcnn-equivalence-checks.ts), and logs the figures; then reruns the generators
+ * (skipped, with the reason, without /usr/bin/python3 + torchvision, or for the timm bodies
+ * without TIMM_SRC) and checks they reproduce the committed fixtures. About 2 minutes on wasm
+ * plus 4 of Python; the default suite runs two presets.
+ * Run: TFVISION_SLOW=1 TIMM_SRC=/tmp/timm_src npx jest packages/heads/src/detectors/rcnn-equivalence.slow.test.ts
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { initBackend } from '@tfvision/nn';
+import { readHeadsFixture } from '../testing/fixture-compare.js';
 import { describeRcnnEquivalence, type EquivalenceFigures } from './__tests__/rcnn-equivalence-checks.js';
 
 const PRESETS = ['fasterrcnn_resnet50_fpn', 'maskrcnn_resnet50_fpn', 'fasterrcnn_resnet50_fpn_v2', 'maskrcnn_resnet50_fpn_v2', 'maskrcnn_resnest50d_fpn', 'fasterrcnn_efficientnet_b0_fpn'];
@@ -18,3 +27,43 @@ afterAll(() => {
 });
 
 for (const name of PRESETS) describeRcnnEquivalence(name, (n, f) => (figures[n] = f));
+
+// The generators, rerun into a temporary folder, must reproduce the committed fixtures' detections,
+// masks, torch's float32 error and the training losses exactly (same torch, CPU, one thread).
+const PYTHON = '/usr/bin/python3';
+const TOOLS = join(__dirname, '..', '..', 'tools', 'reference');
+const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
+const noTorch = probe.error ? `${PYTHON} not found` : probe.status !== 0 ? `${PYTHON} cannot import torch and torchvision` : '';
+// timm is never installed or committed: TIMM_SRC names an unpacked timm source (rcnn_timm.py's docstring).
+const timmSrc = process.env.TIMM_SRC;
+const noTimm = !timmSrc ? 'TIMM_SRC is not set' : spawnSync(PYTHON, ['-c', 'import timm'], { env: { ...process.env, PYTHONPATH: timmSrc } }).status !== 0 ? `timm does not import from ${timmSrc}` : '';
+
+function generated(dir: string, script: string, env: NodeJS.ProcessEnv = process.env): void {
+  const run = spawnSync(PYTHON, [join(TOOLS, script), '--out', dir], { cwd: TOOLS, encoding: 'utf8', env });
+  if (run.status !== 0) throw new Error(`${script} failed:\n${run.stderr}`);
+}
+
+function expectSameReference(dir: string, file: string): void {
+  const fresh = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
+  const committed = readHeadsFixture<Record<string, unknown>>(`rcnn/${file}`);
+  for (const key of ['detections', 'pastedMasks', 'float32Noise', 'models']) expect({ file, key, value: fresh[key] }).toEqual({ file, key, value: committed[key] });
+}
+
+(noTorch ? describe.skip : describe)(`the generators reproduce fixtures/rcnn${noTorch ? ` (skipped: ${noTorch})` : ''}`, () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rcnn-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('rcnn.py: the four torchvision models and training.json', () => {
+    generated(dir, 'rcnn.py');
+    for (const name of PRESETS.slice(0, 4)) expectSameReference(dir, `${name}.json`);
+    expectSameReference(dir, 'training.json');
+  }, 900_000);
+
+  (noTimm ? it.skip : it)(`rcnn_timm.py: the timm-body presets${noTimm ? ` (skipped: ${noTimm})` : ''}`, () => {
+    generated(dir, 'rcnn_timm.py', { ...process.env, PYTHONPATH: timmSrc });
+    for (const name of PRESETS.slice(4)) expectSameReference(dir, `${name}.json`);
+  }, 900_000);
+});
