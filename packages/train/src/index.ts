@@ -7,3 +7,4 @@ export * from './loss/index.js';
 export * from './config/index.js';
 export * from './plot/index.js';
 export * from './trainer/index.js';
+export * from './eval-transform/index.js';
