@@ -66,3 +66,4 @@ export { Detectron2Rpn } from './detectron2/rpn.js';
 export { Detectron2AnchorGenerator, detectron2CellAnchors } from './detectron2/anchors.js';
 export { resizeShortestEdgeSize } from './detectron2/resize-shortest-edge.js';
 export { CLASS_DEPENDENT_KEYS, checkpointNumClasses, detectorStateDict, exportDetectorCheckpoint, loadDetectorCheckpoint, type LoadDetectorCheckpointOptions, type LoadDetectorCheckpointResult } from './detectors/checkpoint.js';
+export { loadSegmenterCheckpoint, exportSegmenterCheckpoint, segmenterStateDict, segmenterCheckpointLayout, segmenterCheckpointShape, type LoadSegmenterCheckpointOptions, type LoadSegmenterCheckpointResult } from './segmenters/checkpoint.js';

@@ -3,6 +3,8 @@ import { evaluateCoco, parseParamsOverrides, type CocoEvalParams, type IouType, 
 import { parseArgs, requiredFlag, stringFlag } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { checkNotDirectory } from '../checks.js';
+import { EVAL_CLS_HELP, runEvalCls } from './eval-cls.js';
+import { EVAL_SEG_HELP, evalSeg } from './eval-seg.js';
 
 const HELP = `Usage:
   tfvision eval coco --gt GT.json --dt DT.json --iou-type bbox|segm [--params P.json] [--json]
@@ -101,10 +103,12 @@ async function coco(argv: string[]): Promise<number> {
 export const evalCommand: Command = {
   name: 'eval',
   summary: 'evaluate COCO results (bbox/segm) exactly as pycocotools',
-  help: HELP,
+  help: `${HELP}\n${EVAL_CLS_HELP}\n${EVAL_SEG_HELP}`,
   async run(argv: string[]): Promise<number> {
     const [sub, ...rest] = argv;
     if (sub === 'coco') return coco(rest);
+    if (sub === 'cls') return runEvalCls(rest);
+    if (sub === 'seg') return evalSeg(rest);
     throw new UsageError(sub === undefined ? 'expected a subcommand: coco' : `unknown subcommand "${sub}" (known: coco)`);
   },
 };
