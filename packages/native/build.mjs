@@ -1,8 +1,13 @@
-// Compiles native/tfvision_native.c into build/tfvision_native.node when a C compiler, Node's
-// headers and OpenBLAS are present; otherwise says what is missing and succeeds, because the
-// addon is optional (tfvision runs without it). TFVISION_NATIVE_BUILD=0 skips it.
+/* global process, console */
+// The install step of @tfvision/native. Where the shipped prebuild fits this machine
+// (prebuilds/<platform>-<arch>/, built from this very C source, loads here) there is nothing to
+// do. Otherwise compiles native/tfvision_native.c into build/tfvision_native.node when a C
+// compiler, Node's headers and OpenBLAS are present, or says what is missing and succeeds,
+// because the addon is optional (tfvision runs without it). TFVISION_NATIVE_BUILD=0 skips
+// everything; TFVISION_NATIVE_BUILD=1 compiles even where the prebuild fits.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -16,6 +21,30 @@ function skip(why) {
 }
 
 if (process.env.TFVISION_NATIVE_BUILD === '0') skip('TFVISION_NATIVE_BUILD=0');
+
+/** The prebuild for this platform when it is current with the source and loads here. */
+function usablePrebuild() {
+  const dir = path.join(here, 'prebuilds', `${process.platform}-${process.arch}`);
+  const manifestPath = path.join(dir, 'tfvision_native.json');
+  if (!existsSync(manifestPath)) return undefined;
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+  const file = path.join(dir, manifest.file);
+  if (!existsSync(file) || createHash('sha256').update(readFileSync(source)).digest('hex') !== manifest.sourceSha256) return undefined;
+  try {
+    execFileSync(process.execPath, ['-e', 'require(process.argv[1]).threads()', file], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  return file;
+}
+
+if (process.env.TFVISION_NATIVE_BUILD !== '1') {
+  const prebuild = usablePrebuild();
+  if (prebuild) {
+    console.log(`@tfvision/native: using the prebuild ${path.relative(process.cwd(), prebuild)} (OpenBLAS linked in); TFVISION_NATIVE_BUILD=1 compiles from source instead`);
+    process.exit(0);
+  }
+}
 const cc = process.env.CC ?? 'gcc';
 const nodeInclude = [process.env.NODE_INCLUDE, path.join(path.dirname(path.dirname(process.execPath)), 'include', 'node'), '/usr/include/node'].find((d) => d && existsSync(path.join(d, 'node_api.h')));
 if (!nodeInclude) skip("Node's headers (node_api.h) not found; set NODE_INCLUDE");

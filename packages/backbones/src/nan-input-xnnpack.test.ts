@@ -15,6 +15,7 @@ describe('all-NaN input on wasm (XNNPACK, no native addon)', () => {
   for (const c of NAN_CASES) {
     it(`${c.name}: every logit is NaN in eval and train mode`, async () => {
       expect(tf.getBackend()).toBe('wasm');
+      const before = tf.memory().numTensors;
       const model = c.build();
       for (const mode of ['train', 'eval'] as const) {
         const logits = await logitsForNaNInput(model, c.size, mode);
@@ -22,6 +23,8 @@ describe('all-NaN input on wasm (XNNPACK, no native addon)', () => {
         expect({ mode, finite: Array.from(logits).filter((v) => !Number.isNaN(v)) }).toEqual({ mode, finite: [] });
       }
       model.dispose();
+      // Eval mode caches folded weights in the model; dispose frees them and everything else.
+      expect(tf.memory().numTensors).toBe(before);
     });
   }
 });

@@ -19,6 +19,7 @@ describe.each(['cpu', 'wasm'])('all-NaN input on %s', (backend) => {
   for (const c of NAN_CASES) {
     it(`${c.name}: every logit is NaN in eval and train mode`, async () => {
       await tf.setBackend(backend);
+      const before = tf.memory().numTensors;
       const model = c.build();
       for (const mode of ['train', 'eval'] as const) {
         const logits = await logitsForNaNInput(model, c.size, mode);
@@ -26,6 +27,8 @@ describe.each(['cpu', 'wasm'])('all-NaN input on %s', (backend) => {
         expect({ mode, backend: backend === 'wasm' ? `wasm ${nativeDetail}` : backend, finite: Array.from(logits).filter((v) => !Number.isNaN(v)) }).toEqual({ mode, backend: backend === 'wasm' ? `wasm ${nativeDetail}` : backend, finite: [] });
       }
       model.dispose();
+      // Eval mode caches folded weights in the model; dispose frees them and everything else.
+      expect(tf.memory().numTensors).toBe(before);
     });
   }
 });

@@ -1,8 +1,9 @@
 /*
  * tfvision native kernels: NHWC convolutions (forward, input gradient, filter gradient, any
  * groups, stride, dilation, explicit padding) as im2col + OpenBLAS sgemm, called on views of
- * the tfjs wasm heap so no tensor is copied in or out. Built only where a C compiler and
- * OpenBLAS exist (build.mjs); everything in tfvision works without it.
+ * the tfjs wasm heap so no tensor is copied in or out. Shipped prebuilt for linux-x64 with
+ * OpenBLAS linked in (tools/build-prebuild.mjs), else built where a C compiler and OpenBLAS
+ * exist (build.mjs); everything in tfvision works without it. NaN propagates as in PyTorch.
  */
 #include <node_api.h>
 #include <pthread.h>
@@ -251,7 +252,11 @@ static napi_value conv2d_backprop_filter(napi_env env, napi_callback_info info) 
     }                                                                                           \
   }
 
+/* An AVX2/FMA clone beside the baseline one on x86-64 (chosen at load time); other
+ * architectures build the baseline only. */
+#if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target_clones("arch=haswell", "default")))
+#endif
 static void grouped_direct_range(const float *x, const float *wt, float *y, const conv_geom *g, int64_t m0, int64_t m1) {
   const int cg = g->c / g->groups, og = g->o / g->groups, o = g->o, groups = g->groups;
   /* Constant widths let the compiler keep the accumulators in vector registers. */
@@ -330,7 +335,7 @@ static napi_value grouped_conv2d_direct(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* addBiasActivation(y, bias, relu): y[m, o] += bias[o], then max(0, .) when relu: the epilogue
+/* addBiasActivation(y, bias, relu): y[m, o] += bias[o], then ReLU when asked: the epilogue
  * of a fused convolution (BatchNorm folded into the conv at inference). */
 static napi_value add_bias_activation(napi_env env, napi_callback_info info) {
   size_t argc = 3;
@@ -345,7 +350,8 @@ static napi_value add_bias_activation(napi_env env, napi_callback_info info) {
   const size_t rows = ly / lb;
   for (size_t r = 0; r < rows; r++) {
     float *row = y + r * lb;
-    if (relu) for (size_t q = 0; q < lb; q++) { const float v = row[q] + bias[q]; row[q] = v > 0.0f ? v : 0.0f; }
+    /* v < 0 ? 0 : v keeps NaN, as torch.relu does (v > 0 ? v : 0 turned NaN into 0). */
+    if (relu) for (size_t q = 0; q < lb; q++) { const float v = row[q] + bias[q]; row[q] = v < 0.0f ? 0.0f : v; }
     else for (size_t q = 0; q < lb; q++) row[q] += bias[q];
   }
   return NULL;

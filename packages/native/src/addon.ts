@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { findPrebuild } from './prebuild.js';
 
 /** The compiled kernels (native/tfvision_native.c). Arrays are views; nothing is copied. */
 export interface NativeAddon {
@@ -16,28 +17,61 @@ export interface NativeAddon {
   threads(): number;
 }
 
-/** Where the build puts the addon (build.mjs), relative to dist/ and src/ alike. */
+/** Where the source build puts the addon (build.mjs), relative to dist/ and src/ alike. */
 export const ADDON_PATH = fileURLToPath(new URL('../build/tfvision_native.node', import.meta.url));
+/** The package folder: it holds prebuilds/, build/ and native/. */
+export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-let cached: { addon?: NativeAddon; reason?: string } | undefined;
+export interface LoadedAddon {
+  addon?: NativeAddon;
+  /** Why there is no addon; or, with one, why the prebuild was not the one loaded. */
+  reason?: string;
+  /** The file loaded, and whether it is the shipped prebuild or the source build. */
+  path?: string;
+  origin?: 'prebuild' | 'build';
+}
 
-/** The addon, or undefined with the reason (not built here, or failed to load). */
-export function loadNativeAddon(): { addon?: NativeAddon; reason?: string } {
+let cached: LoadedAddon | undefined;
+
+function load(file: string): NativeAddon {
+  // OpenBLAS reads this when the library loads: its idle threads go to sleep after ~2^4
+  // cycles instead of spinning, which otherwise steals the cores XNNPACK's threads need
+  // between convolutions (resnet50d batch 8: 4.4 -> 5.3 images/s on 2 cores). A value the
+  // user set is kept.
+  process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
+  const require = createRequire(import.meta.url);
+  return require(file) as NativeAddon;
+}
+
+/**
+ * The addon: the prebuild shipped for this platform (prebuild.ts; OpenBLAS linked in), else the
+ * source build in build/ (build.mjs; the system's OpenBLAS), else undefined with the reasons.
+ * TFVISION_NATIVE_PREBUILD=0 skips the prebuild (to time or test the source build).
+ */
+export function loadNativeAddon(): LoadedAddon {
   if (cached) return cached;
+  let skipped: string;
+  if (process.env.TFVISION_NATIVE_PREBUILD === '0') skipped = 'prebuild skipped (TFVISION_NATIVE_PREBUILD=0)';
+  else {
+    const found = findPrebuild(PACKAGE_ROOT);
+    skipped = found.reason;
+    if (found.path) {
+      try {
+        cached = { addon: load(found.path), path: found.path, origin: 'prebuild' };
+        return cached;
+      } catch (err) {
+        skipped = `${found.path} failed to load: ${(err as Error).message.split('\n')[0]}`;
+      }
+    }
+  }
   if (!existsSync(ADDON_PATH)) {
-    cached = { reason: `${ADDON_PATH} is not built (needs a C compiler and OpenBLAS: apt-get install gcc libopenblas-dev; then npm run build -w @tfvision/native)` };
+    cached = { reason: `${skipped}; and ${ADDON_PATH} is not built (needs a C compiler and OpenBLAS: apt-get install gcc libopenblas-dev; then npm run build -w @tfvision/native)` };
     return cached;
   }
   try {
-    // OpenBLAS reads this when the library loads: its idle threads go to sleep after ~2^4
-    // cycles instead of spinning, which otherwise steals the cores XNNPACK's threads need
-    // between convolutions (resnet50d batch 8: 4.4 -> 5.3 images/s on 2 cores). A value the
-    // user set is kept.
-    process.env.OPENBLAS_THREAD_TIMEOUT ??= '4';
-    const require = createRequire(import.meta.url);
-    cached = { addon: require(ADDON_PATH) as NativeAddon };
+    cached = { addon: load(ADDON_PATH), path: ADDON_PATH, origin: 'build', reason: skipped };
   } catch (err) {
-    cached = { reason: `${ADDON_PATH} failed to load: ${(err as Error).message.split('\n')[0]}` };
+    cached = { reason: `${skipped}; and ${ADDON_PATH} failed to load: ${(err as Error).message.split('\n')[0]}` };
   }
   return cached;
 }

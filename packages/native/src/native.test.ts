@@ -48,7 +48,7 @@ async function forwardAndGrads(c: Case, xv: Float32Array, fv: Float32Array): Pro
   const op = (a: tf.Tensor4D, b: tf.Tensor4D) => conv2d(a, b, { strides: [c.stride, c.stride], pad: [[c.pad[0], c.pad[1]], [c.pad[2], c.pad[3]]], dilations: [c.dilation, c.dilation], groups: c.groups });
   const y = op(x, f);
   const w = tf.randomNormal(y.shape, 0, 1, 'float32', 9);
-  const [dx, df] = tf.grads((a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.mul(op(a, b), w)))([x, f]);
+  const [dx, df] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(op(a as tf.Tensor4D, b as tf.Tensor4D), w)))([x, f]);
   const out = [await y.data(), await dx.data(), await df.data()] as Float32Array[];
   tf.dispose([x, f, y, w, dx, df]);
   return out;
@@ -61,6 +61,46 @@ it('sends narrow groups to the direct kernel and leaves depthwise and dense alon
   expect(directWorthIt(geom(64, 64, 64))).toBe(false); // depthwise: XNNPACK
   expect(directWorthIt(geom(64, 128, 2))).toBe(false); // ResNeSt radix 2: im2col + sgemm
   expect(directWorthIt(geom(64, 64, 1))).toBe(false); // dense
+});
+
+describeNative('native convolutions carry NaN as PyTorch does', () => {
+  beforeAll(async () => {
+    await initBackend({ backend: 'wasm', report: false, native: true });
+  });
+
+  // Dense (im2col + sgemm), pointwise (sgemm alone), narrow groups (the direct kernel) and the
+  // fused ReLU epilogue: NaN exactly where the cpu backend (whose convolutions keep NaN) has it.
+  const nanCases: [string, Case, string][] = [
+    ['dense 3x3', CASES[0], 'linear'],
+    ['pointwise', CASES[1], 'relu'],
+    ['dense 3x3 + fused ReLU', CASES[0], 'relu'],
+    ['direct grouped', CASES[11], 'linear'],
+  ];
+  for (const [name, c, activation] of nanCases) {
+    it(`${name}: NaN reaches exactly the outputs whose receptive field holds one`, async () => {
+      const xv = Float32Array.from({ length: c.x.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 2.4));
+      xv[7] = NaN;
+      xv[xv.length - 40] = NaN;
+      const fv = Float32Array.from({ length: c.k * c.k * (c.x[3] / c.groups) * c.o }, (_, i) => Math.cos(i * 1.7) * 0.3);
+      const forward = async () => {
+        const y = tf.tidy(() => {
+          const x = tf.tensor4d(xv, c.x);
+          const f = tf.tensor4d(fv, [c.k, c.k, c.x[3] / c.groups, c.o]);
+          const pad: [[number, number], [number, number]] = [[c.pad[0], c.pad[1]], [c.pad[2], c.pad[3]]];
+          if (c.groups > 1) return conv2d(x, f, { strides: [c.stride, c.stride], pad, dilations: [c.dilation, c.dilation], groups: c.groups });
+          return tf.fused.conv2d({ x, filter: f, strides: c.stride, pad: [[0, 0], ...pad, [0, 0]], dilations: c.dilation, bias: tf.zeros([c.o]), activation: activation as 'linear' | 'relu' });
+        });
+        const out = (await y.data()) as Float32Array;
+        y.dispose();
+        return out;
+      };
+      const expected = await onBackend('cpu', forward);
+      const got = await onBackend('wasm', forward);
+      const nanAt = (v: Float32Array) => Array.from(v).flatMap((x, i) => (Number.isNaN(x) ? [i] : []));
+      expect(nanAt(expected).length).toBeGreaterThan(0);
+      expect(nanAt(got)).toEqual(nanAt(expected));
+    });
+  }
 });
 
 describeNative('native convolutions on the wasm backend', () => {

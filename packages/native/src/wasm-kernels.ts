@@ -171,21 +171,24 @@ export interface NativeRegistration {
   /** Why not, when not registered. */
   reason?: string;
   threads?: number;
+  /** Which addon runs: the shipped prebuild (OpenBLAS linked in) or the source build. */
+  origin?: 'prebuild' | 'build';
 }
 
 /**
  * Puts the native convolutions (forward and both gradients, dense and grouped) in place of the
  * wasm backend's, keeping the previous kernel for the cases the addon leaves alone (NCHW,
  * depthwise). Call after the wasm backend and tfvision's own kernels are registered;
- * @tfvision/nn's initBackend does this when the addon is installed and built.
+ * @tfvision/nn's initBackend does this when the package is installed (its prebuild or a
+ * source build present).
  */
 export function registerNativeWasmKernels(threads?: number): NativeRegistration {
-  const { addon, reason } = loadNativeAddon();
+  const { addon, reason, origin } = loadNativeAddon();
   if (!addon) return { registered: false, reason };
   if (!tf.getKernel(tf.Conv2D, 'wasm')) return { registered: false, reason: 'the wasm backend is not registered' };
   if (threads !== undefined) addon.setThreads(threads);
   registerDense(addon);
   registerFused(addon);
   registerGrouped(addon);
-  return { registered: true, threads: addon.threads() };
+  return { registered: true, threads: addon.threads(), origin };
 }

@@ -3,6 +3,7 @@ import { registerGroupedConvGradient, registerGroupedConvKernels, type GroupedCo
 import { registerWasmTrainingKernels } from './wasm-training.js';
 import { registerBatchSliceKernel } from './batch-slice.js';
 import { webgpuGroupedConvForward } from './webgpu-grouped-conv.js';
+import { registerNanPropagatingKernels } from './nan-propagation.js';
 
 /**
  * Per-backend grouped-convolution policy. wasm: XNNPACK dense convolutions are fast and
@@ -41,4 +42,6 @@ export function registerTfvisionKernels(): void {
     wasmRegistered = true;
     registerWasmTrainingKernels();
   }
+  // Per backend, once its kernels exist (cheap when done): NaN propagates as in PyTorch.
+  registerNanPropagatingKernels();
 }
