@@ -7,7 +7,7 @@ import { basename, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, readSafetensors, writeNpy } from '@tfvision/nn';
 import type { CocoDataset, CocoResult } from '@tfvision/coco';
-import type { ConfigOverrides, GeneralizedRcnn, RcnnConfig } from '@tfvision/heads';
+import type { CascadeRcnn, ConfigOverrides, GeneralizedRcnn, RcnnConfig } from '@tfvision/heads';
 import { parseArgs, stringFlag, type ParsedArgs } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { checkBackendName, checkNotDirectory, checkOutputFolder } from '../checks.js';
@@ -102,7 +102,7 @@ function fraction(args: ParsedArgs, key: string): number | undefined {
 }
 
 interface Loaded {
-  model: GeneralizedRcnn;
+  model: GeneralizedRcnn | CascadeRcnn;
   numClasses: number;
   notes: string[];
   loadedTensors: number;
@@ -110,14 +110,40 @@ interface Loaded {
 
 /** Builds the preset with the checkpoint's class count and the test-time settings, and loads the checkpoint strictly. */
 async function loadDetector(name: string, weights: string, overrides: ConfigOverrides<RcnnConfig>, frozenBnEps: 'torchvision-coco' | undefined): Promise<Loaded> {
-  const { checkpointNumClasses, createDetector, detectorConfig, loadDetectorCheckpoint } = await import('@tfvision/heads');
+  const { checkpointNumClasses, createDetector, detectorConfig, loadDetectorCheckpoint, getDetectorEntry } = await import('@tfvision/heads');
   const tensors = readSafetensors(weights).tensors;
+  if (getDetectorEntry(name).reference === 'detectron2') return loadCascade(name, weights, tensors, overrides);
   const numClasses = checkpointNumClasses(tensors) ?? detectorConfig(name).numClasses;
   const model = createDetector(name, { ...overrides, numClasses });
   try {
     const result = loadDetectorCheckpoint(model, tensors, { source: weights, frozenBnEps });
     model.eval();
     return { model, numClasses, notes: result.notes, loadedTensors: result.loaded.length };
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/**
+ * A detectron2-layout Cascade (Mask) R-CNN: the same test-time settings under detectron2's names
+ * (INPUT.MIN_SIZE_TEST, INPUT.MAX_SIZE_TEST, ROI_HEADS.SCORE_THRESH_TEST); the class count from
+ * the first stage's classifier, whose last column is the background.
+ */
+async function loadCascade(name: string, weights: string, tensors: ReturnType<typeof readSafetensors>['tensors'], overrides: ConfigOverrides<RcnnConfig>): Promise<Loaded> {
+  const { cascadeDetectorConfig, createCascadeDetector, loadDetectron2StateDict } = await import('@tfvision/heads');
+  const cls = tensors.get('roi_heads.box_predictor.0.cls_score.weight');
+  const numClasses = cls ? cls.shape[0] - 1 : cascadeDetectorConfig(name).numClasses;
+  const t = overrides.transform;
+  const model = createCascadeDetector(name, {
+    numClasses,
+    ...(t?.minSize !== undefined || t?.maxSize !== undefined ? { transform: { ...(t.minSize ? { minSizeTest: t.minSize[0] } : {}), ...(t.maxSize !== undefined ? { maxSizeTest: t.maxSize } : {}) } } : {}),
+    ...(overrides.roiHeads?.scoreThresh !== undefined ? { roiHeads: { scoreThresh: overrides.roiHeads.scoreThresh } } : {}),
+  });
+  try {
+    const result = loadDetectron2StateDict(model, tensors, { source: weights });
+    model.eval();
+    return { model, numClasses, notes: [], loadedTensors: result.loaded.length };
   } catch (err) {
     model.dispose();
     throw err;
@@ -245,7 +271,7 @@ export async function runDetect(argv: string[]): Promise<number> {
   if ((await resolveModelKind(name, 'detect')) !== 'detector') throw new UsageError(`detect: "${name}" is a backbone; detect runs a detector (\`tfvision model list --family detector\`), e.g. fasterrcnn_${name}_fpn`);
   const { getDetectorEntry } = await import('@tfvision/heads');
   const entry = getDetectorEntry(name);
-  if (entry.reference !== 'torchvision') throw new UsageError(`detect: "${name}" is a ${entry.reference} preset; detect runs the torchvision presets (fasterrcnn_*, maskrcnn_*) so far`);
+  if (entry.reference !== 'torchvision' && args.flags.has('frozen-bn-eps')) throw new UsageError(`detect: --frozen-bn-eps is torchvision's rule; ${name} is a detectron2 preset`);
   const weights = stringFlag(args, 'weights');
   if (weights === undefined) throw new UsageError('detect: --weights W.safetensors is required');
   if (!existsSync(weights)) throw new Error(`${weights}: no such file`);
@@ -260,7 +286,7 @@ export async function runDetect(argv: string[]): Promise<number> {
     ...(minSize !== undefined || maxSize !== undefined ? { transform: { ...(minSize !== undefined ? { minSize: [minSize] } : {}), ...(maxSize !== undefined ? { maxSize } : {}) } } : {}),
     ...(scoreThresh !== undefined ? { roiHeads: { scoreThresh } } : {}),
   };
-  const isMask = entry.config().type === 'mask_rcnn';
+  const isMask = ['mask_rcnn', 'cascade_mask_rcnn'].includes(entry.config().type);
   const frozenBnEps = eps as 'torchvision-coco' | undefined;
   const imagePaths = [...paths, ...images];
   if (args.flags.has('input')) {
