@@ -29,8 +29,11 @@ detector normalises, resizes and pads each image itself, as torchvision's do.
 
   --weights W        the detector's checkpoint in torchvision's layout (backbone.body.*,
                      backbone.fpn.*, rpn.head.*, roi_heads.*; what \`exportDetectorCheckpoint\`
-                     writes); the class count follows its box predictor. Loaded strictly:
-                     a checkpoint of another preset is an error listing the keys
+                     writes); for cascade_* presets detectron2's layout (backbone.bottom_up.*,
+                     proposal_generator.*, roi_heads.box_predictor.{0,1,2}.*: what
+                     \`exportDetectron2StateDict\` and tools/convert write). The class count
+                     follows its box predictor. Loaded strictly: a checkpoint of another
+                     preset is an error listing the keys
   --frozen-bn-eps torchvision-coco
                      eps 0 in the backbone's FrozenBatchNorm, as torchvision sets it when its
                      COCO_V1 fasterrcnn/maskrcnn_resnet50_fpn weights load (their published
