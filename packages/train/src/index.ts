@@ -8,3 +8,4 @@ export * from './config/index.js';
 export * from './plot/index.js';
 export * from './trainer/index.js';
 export * from './eval-transform/index.js';
+export * from './detection/index.js';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CocoIndex, SYNTH_DEFAULT_SIZE, generateSyntheticCoco, readCocoFile } from '@tfvision/coco';
-import { numberFlag, parseArgs, requiredFlag, type ParsedArgs } from '../args.js';
+import { CocoIndex, SYNTH_DEFAULT_RANDOM_OCCLUSION, SYNTH_DEFAULT_SIZE, generateSyntheticCoco, readCocoFile } from '@tfvision/coco';
+import { numberFlag, parseArgs, requiredFlag, stringFlag, type ParsedArgs } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 
 /** About 1 ms an image at 32 px and 10 ms at 128: a million is hours of work and 10^6 files. */
@@ -11,7 +11,7 @@ const SYNTH_PROGRESS_FROM = 1000;
 const PROGRESS_EVERY_MS = 1000;
 
 const HELP = `Usage:
-  tfvision data synth --out DIR --images N --seed S [--size ${SYNTH_DEFAULT_SIZE}] [--json]
+  tfvision data synth --out DIR --images N --seed S [--size ${SYNTH_DEFAULT_SIZE}] [--colors category|random] [--max-occlusion F] [--json]
   tfvision data check FILE [--json]
 
 synth  writes a synthetic COCO instances dataset of coloured shapes (circle, square,
@@ -22,6 +22,12 @@ synth  writes a synthetic COCO instances dataset of coloured shapes (circle, squ
          --images N    number of images, 1..${SYNTH_MAX_IMAGES} (progress on stderr from ${SYNTH_PROGRESS_FROM})
          --seed S      integer seed
          --size W      image width in pixels, 32..4096 (height is W or 3/4 of W)
+         --colors C    category (default): one colour per category; random: a random
+                       colour per instance, so the class is the shape alone
+         --max-occlusion F
+                       largest fraction of an instance later shapes may cover, 0..0.9
+                       (default 0 with category colours, ${SYNTH_DEFAULT_RANDOM_OCCLUSION} with random);
+                       occluded instances are annotated by their visible pixels (RLE)
 check  reads and validates a COCO instances file and prints its counts; problems are
        listed with their JSON paths and the command exits 1.
 --json prints one JSON object instead of text.
@@ -71,17 +77,21 @@ function startProgress(imageDir: string, total: number): () => void {
 }
 
 async function synth(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['out', 'images', 'seed', 'size'], booleans: ['json'] }, 'synth');
+  const args = parseArgs(argv, { values: ['out', 'images', 'seed', 'size', 'colors', 'max-occlusion'], booleans: ['json'] }, 'synth');
   if (args.positional.length > 0) throw new UsageError(`synth: unexpected argument "${args.positional[0]}"`);
   const outDir = requiredFlag(args, 'out', 'synth');
   const images = requiredInteger(args, 'images', 1, SYNTH_MAX_IMAGES);
   const seed = requiredInteger(args, 'seed', Number.MIN_SAFE_INTEGER);
   const size = numberFlag(args, 'size', 'synth', SYNTH_DEFAULT_SIZE);
   if (!Number.isInteger(size) || size < 32 || size > 4096) throw new UsageError(`synth: --size must be an integer in 32..4096, got ${size}`);
+  const colors = stringFlag(args, 'colors') ?? 'category';
+  if (colors !== 'category' && colors !== 'random') throw new UsageError(`synth: --colors must be "category" or "random", got "${colors}"`);
+  const maxOcclusion = stringFlag(args, 'max-occlusion') !== undefined ? numberFlag(args, 'max-occlusion', 'synth', 0) : undefined;
+  if (maxOcclusion !== undefined && !(maxOcclusion >= 0 && maxOcclusion <= 0.9)) throw new UsageError(`synth: --max-occlusion must be in 0..0.9, got ${stringFlag(args, 'max-occlusion')}`);
   const stop = images >= SYNTH_PROGRESS_FROM ? startProgress(join(outDir, 'images'), images) : () => undefined;
   let out;
   try {
-    out = await generateSyntheticCoco({ outDir, images, seed, size });
+    out = await generateSyntheticCoco({ outDir, images, seed, size, colors, maxOcclusion });
   } finally {
     stop();
   }

@@ -6,8 +6,10 @@ import { numberFlag, parseArgs, stringFlag } from '../args.js';
 import { checkBackendName } from '../checks.js';
 import { resolveConfigPath } from '../configs.js';
 import { checkResumable, checkRunDir, removeRunFiles, type RunDirMode } from './train-run-dir.js';
+import { runTrainDet, TRAIN_DET_HELP } from './train-det.js';
 
-const HELP = `tfvision train cls --config C [--data DIR] [--resume | --overwrite] [--out DIR] [--steps N] [--epochs N] [--backend X]
+const HELP = `${TRAIN_DET_HELP}
+tfvision train cls --config C [--data DIR] [--resume | --overwrite] [--out DIR] [--steps N] [--epochs N] [--backend X]
 
 Trains a classifier with the ResNeSt ImageNet recipe from a JSON config: a path, or the name
 of a bundled one (imagenet/resnest50d, fashion-mnist/resnest, ...: the package's configs/).
@@ -37,12 +39,13 @@ const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory()
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'train classifiers with the ResNeSt ImageNet recipe',
+  summary: 'train classifiers (ResNeSt ImageNet recipe) and detectors (Faster/Mask R-CNN)',
   help: HELP,
   async run(argv: string[]): Promise<number> {
+    if (argv[0] === 'det') return runTrainDet(argv.slice(1));
     const args = parseArgs(argv, { values: ['config', 'data', 'out', 'steps', 'epochs', 'backend'], booleans: ['resume', 'overwrite'] }, 'train');
     const [task, ...extra] = args.positional;
-    if (task !== 'cls') throw new UsageError(task === undefined ? 'missing task: tfvision train cls --config C' : `unknown task "${task}" (known: cls)`);
+    if (task !== 'cls') throw new UsageError(task === undefined ? 'missing task: tfvision train cls --config C (or train det)' : `unknown task "${task}" (known: cls, det)`);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     const configFlag = stringFlag(args, 'config');
     if (!configFlag) throw new UsageError('--config is required');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { CocoAnnotation, CocoDataset, CocoImage } from '../types.js';
 import { SeededRandom } from './prng.js';
+import { generateOccludedScene, type SynthColors } from './occluded-scene.js';
 import { generateScene } from './scene.js';
 import { SHAPE_CATEGORIES } from './shapes.js';
 
@@ -14,6 +15,17 @@ export interface SyntheticCocoOptions {
   seed: number;
   /** Image width in pixels (height is this or 3/4 of it). Default 128. */
   size?: number;
+  /**
+   * 'category' (default): each category has its own colour. 'random': every instance gets a
+   * random colour, so only the shape tells the class (and AP measures shape recognition).
+   */
+  colors?: SynthColors;
+  /**
+   * Largest fraction of an instance that later shapes may cover, in [0, 0.9]. Default 0 with
+   * category colours (no overlap) and 0.4 with random colours. Occluded instances are annotated
+   * by their visible pixels (compressed RLE segmentation, its box and area).
+   */
+  maxOcclusion?: number;
 }
 
 export interface SyntheticCoco {
@@ -23,11 +35,14 @@ export interface SyntheticCoco {
 }
 
 export const SYNTH_DEFAULT_SIZE = 128;
+/** maxOcclusion when colours are random and none is given. */
+export const SYNTH_DEFAULT_RANDOM_OCCLUSION = 0.4;
 
 /**
  * Writes a synthetic COCO instances dataset of coloured shapes: PNG images and an
  * annotations.json with polygons, true mask areas, a few crowd regions (RLE) and five
- * categories. The same options always give the same bytes.
+ * categories. The same options always give the same bytes. With `colors: 'random'` (and
+ * `maxOcclusion`) the class is the shape alone and shapes may overlap (occluded-scene.ts).
  */
 export async function generateSyntheticCoco(options: SyntheticCocoOptions): Promise<SyntheticCoco> {
   const { outDir, images, seed } = options;
@@ -35,6 +50,12 @@ export async function generateSyntheticCoco(options: SyntheticCocoOptions): Prom
   if (!Number.isInteger(images) || images < 1) throw new Error(`generateSyntheticCoco: images must be a positive integer, got ${images}`);
   if (!Number.isSafeInteger(seed)) throw new Error(`generateSyntheticCoco: seed must be an integer, got ${seed}`);
   if (!Number.isInteger(size) || size < 32 || size > 4096) throw new Error(`generateSyntheticCoco: size must be an integer in 32..4096, got ${size}`);
+  const colors = options.colors ?? 'category';
+  if (colors !== 'category' && colors !== 'random') throw new Error(`generateSyntheticCoco: colors must be "category" or "random", got ${JSON.stringify(colors)}`);
+  const maxOcclusion = options.maxOcclusion ?? (colors === 'random' ? SYNTH_DEFAULT_RANDOM_OCCLUSION : 0);
+  if (!(maxOcclusion >= 0 && maxOcclusion <= 0.9)) throw new Error(`generateSyntheticCoco: maxOcclusion must be in [0, 0.9], got ${maxOcclusion}`);
+  // The default scenes keep their own generator, so their bytes never change.
+  const classic = colors === 'category' && maxOcclusion === 0;
 
   const imageDir = join(outDir, 'images');
   await mkdir(imageDir, { recursive: true });
@@ -43,7 +64,7 @@ export async function generateSyntheticCoco(options: SyntheticCocoOptions): Prom
   const annotations: CocoAnnotation[] = [];
   const digits = Math.max(6, String(images).length);
   for (let i = 1; i <= images; i++) {
-    const scene = generateScene(rng, size);
+    const scene = classic ? generateScene(rng, size) : generateOccludedScene(rng, size, { colors, maxOcclusion });
     const fileName = `${String(i).padStart(digits, '0')}.png`;
     const png = await sharp(scene.pixels, { raw: { width: scene.width, height: scene.height, channels: 3 } }).png().toBuffer();
     await writeFile(join(imageDir, fileName), png);
@@ -51,7 +72,7 @@ export async function generateSyntheticCoco(options: SyntheticCocoOptions): Prom
     for (const obj of scene.objects) annotations.push({ id: annotations.length + 1, image_id: i, ...obj });
   }
   const dataset: CocoDataset = {
-    info: { description: 'tfvision synthetic shapes', version: '1', contributor: 'tfvision', url: '', year: 2026, seed, size },
+    info: { description: 'tfvision synthetic shapes', version: '1', contributor: 'tfvision', url: '', year: 2026, seed, size, ...(classic ? {} : { colors, maxOcclusion }) },
     licenses: [],
     images: cocoImages,
     annotations,

@@ -19,17 +19,19 @@ export interface Scene {
   /** RGB, row-major HWC. */
   pixels: Uint8Array;
   objects: SceneObject[];
+  /** Per object, its area before anything was painted over it (occluded scenes only). */
+  fullAreas?: number[];
 }
 
-interface Disc {
+export interface Disc {
   cx: number;
   cy: number;
   r: number;
 }
 
 /** Objects never overlap (their enclosing discs keep this gap), so every mask is fully visible. */
-const GAP = 2;
-const PLACEMENT_TRIES = 25;
+export const GAP = 2;
+export const PLACEMENT_TRIES = 25;
 
 /**
  * Draws one image: a noisy gradient background, 1 to 5 shapes of log-uniform size (so
@@ -80,7 +82,7 @@ function placeShape(rng: SeededRandom, scene: Scene, category: ShapeCategory, di
   objects.push({ category_id: category.id, bbox: polygonBbox(polygon), area, iscrowd: 0, segmentation: [polygon] });
 }
 
-function placeDisc(rng: SeededRandom, width: number, height: number, r: number, discs: Disc[]): Disc | undefined {
+export function placeDisc(rng: SeededRandom, width: number, height: number, r: number, discs: Disc[]): Disc | undefined {
   for (let t = 0; t < PLACEMENT_TRIES; t++) {
     const disc = { cx: rng.uniform(r + 1, width - r - 1), cy: rng.uniform(r + 1, height - r - 1), r };
     if (discs.every((d) => Math.hypot(d.cx - disc.cx, d.cy - disc.cy) >= d.r + disc.r + GAP)) {
@@ -91,7 +93,7 @@ function placeDisc(rng: SeededRandom, width: number, height: number, r: number, 
   return undefined;
 }
 
-function placeCrowd(
+export function placeCrowd(
   rng: SeededRandom,
   width: number,
   height: number,
@@ -125,14 +127,14 @@ function placeCrowd(
   };
 }
 
-function jitter(rng: SeededRandom, color: readonly number[]): [number, number, number] {
+export function jitter(rng: SeededRandom, color: readonly number[]): [number, number, number] {
   const c = color.map((v) => Math.max(0, Math.min(255, v + rng.int(-15, 15))));
   return [c[0], c[1], c[2]];
 }
 
 const { max, min, round } = Math;
 
-function paintBackground(rng: SeededRandom, width: number, height: number): Uint8Array {
+export function paintBackground(rng: SeededRandom, width: number, height: number): Uint8Array {
   const from = [rng.int(150, 235), rng.int(150, 235), rng.int(150, 235)];
   const to = [rng.int(150, 235), rng.int(150, 235), rng.int(150, 235)];
   const pixels = new Uint8Array(width * height * 3);
@@ -147,7 +149,7 @@ function paintBackground(rng: SeededRandom, width: number, height: number): Uint
   return pixels;
 }
 
-function paintMask(pixels: Uint8Array, mask: RleMask, color: readonly number[]): void {
+export function paintMask(pixels: Uint8Array, mask: RleMask, color: readonly number[]): void {
   const bits = decodeRle(mask);
   for (let p = 0; p < bits.length; p++) {
     if (bits[p] === 0) continue;

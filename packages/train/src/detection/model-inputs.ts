@@ -1,0 +1,44 @@
+/**
+ * Samples to the tensors GeneralizedRcnn.losses takes: images [H, W, 3] float32 in [0, 1]
+ * (torchvision detectors take uint8 / 255), targets with boxes [N, 4] xyxy, labels int32 >= 1,
+ * and for Mask R-CNN binary masks [N, H, W].
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DetectionSample } from '@tfvision/coco';
+import type { DetectionTargets } from '@tfvision/heads';
+
+export interface ModelInputs {
+  images: tf.Tensor3D[];
+  targets: DetectionTargets[];
+}
+
+/** An image as the detector takes it: [H, W, 3] float32, 0..255 scaled to [0, 1]. */
+export function imageTensor(sample: DetectionSample): tf.Tensor3D {
+  const { data, width, height } = sample.image;
+  const scaled = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) scaled[i] = data[i] / 255;
+  return tf.tensor3d(scaled, [height, width, 3], 'float32');
+}
+
+export function toModelInputs(samples: readonly DetectionSample[], withMasks: boolean): ModelInputs {
+  const images = samples.map(imageTensor);
+  const targets = samples.map((s): DetectionTargets => {
+    const n = s.labels.length;
+    const boxes = tf.tensor2d(s.boxes, [n, 4], 'float32');
+    const labels = tf.tensor1d(s.labels, 'int32');
+    if (!withMasks) return { boxes, labels };
+    if (!s.masks) throw new Error(`toModelInputs: image ${s.imageId} has no masks but the model is a Mask R-CNN (open the dataset with masks)`);
+    const { width, height } = s.image;
+    const flat = new Float32Array(n * height * width);
+    s.masks.forEach((m, k) => {
+      for (let p = 0; p < m.length; p++) flat[k * height * width + p] = m[p];
+    });
+    return { boxes, labels, masks: tf.tensor3d(flat, [n, height, width], 'float32') };
+  });
+  return { images, targets };
+}
+
+export function disposeModelInputs(inputs: ModelInputs): void {
+  tf.dispose(inputs.images);
+  for (const t of inputs.targets) tf.dispose([t.boxes, t.labels, ...(t.masks ? [t.masks] : [])]);
+}
