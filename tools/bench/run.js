@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: tfvision backbone throughput per backend, PyTorch's on the same machine and
 // thread count, the grouped-convolution micro-benchmark of issue #6, and the detection ops of
-// issue #13 (RoIAlign forward+backward, batched NMS) against torchvision in the same run.
+// issue #13 (RoIAlign forward+backward, batched NMS) and the whole detectors of issue #14
+// (Faster / Mask R-CNN at 800x1088) against torchvision in the same run.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -11,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_MODELS = ['resnet50d', 'resnext50_32x4d', 'seresnet50', 'skresnet50', 'resnest50d', 'efficientnet_b0'];
 const HELP = `Usage: npm run bench -- [--models a,b] [--iters N] [--backends wasm,cpu] [--cpu-models]
-                        [--threads N] [--no-torch] [--micro-only] [--detection-only] [--no-detection] [--json]
+                        [--threads N] [--no-torch] [--micro-only] [--detection-only] [--no-detection] [--no-detectors] [--detectors-only] [--json]
   --models      backbones to time (default: ${DEFAULT_MODELS.join(',')})
   --iters       timed iterations per figure, after one warm-up (default 3); figures are medians
   --backends    tfjs backends to try (default: tensorflow,webgpu,wasm,cpu; unavailable ones are reported and skipped)
@@ -20,12 +21,18 @@ const HELP = `Usage: npm run bench -- [--models a,b] [--iters N] [--backends was
   --no-torch    skip the PyTorch reference
   --micro-only  only the grouped-convolution micro-benchmark
   --detection-only  only the detection ops (RoIAlign fwd+bwd on wasm and cpu, batched NMS), each against torchvision CPU
-  --no-detection    skip the detection ops
+  --no-detection    skip the detection ops (and the detectors)
+  --no-detectors    skip the whole-detector figures (fasterrcnn_resnet50_fpn, maskrcnn_resnest50d_fpn at 800x1088
+                    against torchvision; minutes per model on 2 cores)
+  --detectors-only  only the whole-detector figures
+  --no-segmenters   skip the segmenter figures (deeplabv3_resnet50, deeplabv3plus_resnest50d at 512x512 on wasm
+                    against PyTorch; minutes on 2 cores)
+  --segmenters-only only the segmenter figures
   --limit       seconds per backend (and for PyTorch) before its run is stopped, keeping what it measured (default 1800)
   --json        print all records as JSON lines instead of tables`;
 
 function parse(argv) {
-  const o = { limit: 1800, models: DEFAULT_MODELS, iters: 3, backends: ['tensorflow', 'webgpu', 'wasm', 'cpu'], cpuModels: false, threads: os.cpus().length, torch: true, microOnly: false, detection: true, detectionOnly: false, json: false };
+  const o = { limit: 1800, models: DEFAULT_MODELS, iters: 3, backends: ['tensorflow', 'webgpu', 'wasm', 'cpu'], cpuModels: false, threads: os.cpus().length, torch: true, microOnly: false, detection: true, detectors: true, detectionOnly: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -46,7 +53,11 @@ function parse(argv) {
     else if (a === '--micro-only') o.microOnly = true;
     else if (a === '--detection-only') o.detectionOnly = true;
     else if (a === '--no-detection') o.detection = false;
+    else if (a === '--no-detectors') o.detectors = false;
+    else if (a === '--detectors-only') o.detectorsOnly = o.detectionOnly = true;
     else if (a === '--json') o.json = true;
+    else if (a === '--no-segmenters') o.segmenters = false;
+    else if (a === '--segmenters-only') o.segmentersOnly = o.detectorsOnly = o.detectionOnly = true;
     else throw new Error(`bench: unknown option ${a}\n${HELP}`);
   }
   if (!Number.isInteger(o.iters) || o.iters < 1) throw new Error(`bench: --iters must be a positive integer, got ${o.iters}`);
@@ -97,7 +108,9 @@ async function main() {
   const started = new Date();
   const records = [];
   const notes = [];
+  if (o.segmentersOnly) o.detectors = false;
   const detection = o.detection && !o.microOnly ? await detectionOps(o, notes) : [];
+  const segmenters = o.segmenters !== false && o.detection && !o.microOnly && (!o.detectorsOnly || o.segmentersOnly) ? await segmenterBench(o, notes) : [];
   for (const backend of o.detectionOnly ? [] : o.backends) {
     const parts = o.microOnly ? 'micro' : backend === 'cpu' && !o.cpuModels ? 'micro' : 'micro,models';
     const args = [path.join(here, 'measure.js'), '--backend', backend, '--iters', String(o.iters), '--parts', parts, '--models', o.models.join(',')];
@@ -126,7 +139,8 @@ async function main() {
   if (o.json) {
     for (const r of records) console.log(JSON.stringify(r));
     for (const r of torch) console.log(JSON.stringify({ kind: 'torch', ...r }));
-    for (const r of detection) console.log(JSON.stringify({ kind: 'detection-op', ...r }));
+    for (const r of detection) console.log(JSON.stringify({ kind: r.bench === 'detector' ? 'detector' : 'detection-op', ...r }));
+    for (const r of segmenters) console.log(JSON.stringify({ kind: 'segmenter', ...r }));
     for (const n of notes) console.log(JSON.stringify({ kind: 'note', message: n }));
     return;
   }
@@ -154,9 +168,10 @@ async function main() {
     console.log('\nImages/s at 224x224 (ratio = PyTorch / tfvision, lower is better for tfvision)');
     console.log(table(['model', 'backend', 'infer b1', 'infer b8', 'train b8', 'torch infer b1', 'torch infer b8', 'torch train b8', 'ratio b1', 'ratio b8', 'ratio train'], rows));
   }
-  if (detection.length) {
+  const ops = detection.filter((d) => d.bench !== 'detector');
+  if (ops.length) {
     const ms = (v) => (v === undefined ? '—' : v.toFixed(1));
-    const rows = detection.map((d) =>
+    const rows = ops.map((d) =>
       d.bench === 'batched-nms'
         ? [`batched NMS ${d.boxes} boxes, ${d.classes} classes (${d.path})`, d.ours.backend, ms(d.ours.seconds * 1000), ms(d.torchvision?.seconds * 1000), d.ratio === undefined ? '—' : `${d.ratio.toFixed(2)}x`]
         : [`RoIAlign fwd+bwd ${d.rois} RoIs x ${d.channels} ch, ${d.outputSize}x${d.outputSize}, FPN levels of ${d.image.join('x')}`, d.backend, ms(d.ours.forwardBackwardMs), ms(d.torchvision?.forwardBackwardMs), d.ratioForwardBackward === undefined ? '—' : `${d.ratioForwardBackward.toFixed(2)}x`],
@@ -164,6 +179,9 @@ async function main() {
     console.log('\nDetection ops, ms per call (ratio = torchvision CPU / tfvision, >= 1 means tfvision is at least as fast)');
     console.log(table(['op', 'backend', 'tfvision ms', 'torchvision ms', 'ratio'], rows));
   }
+  const detectors = detection.filter((d) => d.bench === 'detector' && d.name);
+  if (detectors.length) printDetectors(detectors);
+  if (segmenters.some((d) => d.name)) printSegmenters(segmenters.filter((d) => d.name));
   const errors = records.filter((r) => r.kind === 'error');
   for (const e of errors) notes.push(`${e.backend}${e.name ? ` ${e.name}` : ''}${e.mode ? ` ${e.mode} b${e.batch}` : ''}: ${e.message}`);
   for (const t of torch.filter((r) => r.error)) notes.push(`PyTorch ${t.name}: ${t.error}`);
@@ -176,19 +194,89 @@ async function main() {
 async function detectionOps(o, notes) {
   const dist = path.join(here, '..', '..', 'packages', 'heads', 'dist', 'bench');
   const out = [];
-  for (const [file, args] of [['roi-align.bench.js', ['--backends', 'wasm,cpu']], ['nms.bench.js', []]]) {
+  const benches = o.detectorsOnly ? [] : [['roi-align.bench.js', ['--backends', 'wasm,cpu']], ['nms.bench.js', []]];
+  // The JS cpu backend would need hours for a detector at 800x1088; the others are tried.
+  const detectorBackends = o.backends.filter((b) => b !== 'cpu');
+  if (o.detectors && detectorBackends.length) benches.push(['detector.bench.js', ['--repeats', String(o.iters), '--backends', detectorBackends.join(','), ...(o.torch ? [] : ['--no-torch'])]]);
+  for (const [file, args] of benches) {
     const script = path.join(dist, file);
     if (!existsSync(script)) {
       notes.push(`detection ops: ${path.relative(process.cwd(), script)} missing (run npm run build)`);
       continue;
     }
     process.stderr.write(`detection ops: ${file}\n`);
-    const r = await runLines(process.execPath, [script, ...args], { TFVISION_WASM_THREADS: String(o.threads) }, o.limit);
+    // The detector bench times torchvision and ours in one process: twice the per-backend limit.
+    const r = await runLines(process.execPath, [script, ...args], { TFVISION_WASM_THREADS: String(o.threads) }, file === 'detector.bench.js' ? 2 * o.limit : o.limit);
+    if (r.timedOut) notes.push(`detection ops: ${file} stopped after its time limit; figures missing below were not reached`);
     out.push(...r.records);
     if (r.code !== 0) notes.push(`detection ops: ${file} exited with ${r.code}: ${r.stderr.split('\n').slice(-1)[0]}`);
     for (const rec of r.records) if (typeof rec.torchvision === 'string') notes.push(`detection ops: ${rec.bench}: torchvision ${rec.torchvision}`);
+    for (const rec of r.records) if (rec.unavailable) notes.push(`detection ops: ${rec.bench} on ${rec.backend}: skipped, ${rec.unavailable}`);
   }
   return out;
+}
+
+// Issue #14's figure and where its time goes. Ratio here is ours / torchvision images per second
+// (the issue's direction, target >= 0.5), the inverse of the other tables'.
+function printDetectors(rows) {
+  const ips = (v) => (v === undefined ? '—' : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+  const s = (v) => (v === undefined ? '—' : (v / 1000).toFixed(2));
+  const tv = (d) => (typeof d.torchvision === 'object' ? d.torchvision : undefined);
+  console.log(`\nDetectors at 800x1088, batch 1, images/s (hash weights on both sides, box_score_thresh 0 so 100 detections reach the mask head; ratio = tfvision / torchvision, target >= 0.5)`);
+  console.log(
+    table(
+      ['model', 'backend', 'tfvision img/s', 'torchvision img/s', 'ratio tfvision/torchvision', 'proposals (ours/tv)', 'detections (ours/tv)', 'torchvision backbone', 'load avg'],
+      rows.map((d) => [d.name, d.backend, ips(d.imagesPerSecond), ips(tv(d)?.imagesPerSecond), d.ratio === undefined ? '—' : `${d.ratio.toFixed(2)}`, `${d.proposals}/${tv(d)?.proposals ?? '—'}`, `${d.detections}/${tv(d)?.detections ?? '—'}`, tv(d)?.backbone ?? '—', d.loadAverage.map((l) => l.toFixed(1)).join(' ')]),
+    ),
+  );
+  const stages = ['transform', 'backbone', 'fpn', 'rpn', 'roiBox', 'boxPostprocess', 'roiMask', 'postprocess'];
+  const profile = [];
+  for (const d of rows) {
+    const total = (st) => stages.reduce((a, k) => a + (st[k] ?? 0), 0);
+    profile.push([d.name, `tfvision ${d.backend}`, ...stages.map((k) => s(d.stages[k])), s(total(d.stages))]);
+    if (tv(d)) profile.push([d.name, 'torchvision', ...stages.map((k) => s(tv(d).stages[k])), s(total(tv(d).stages))]);
+  }
+  console.log('\nWhere the time goes: seconds per stage, median of the staged calls (roiBox = pooling + box head + predictor; boxPostprocess = softmax, decode, NMS; roiMask = mask pooling, head, predictor, sigmoid; postprocess = boxes and masks back to the image)');
+  console.log(table(['model', 'side', ...stages, 'total'], profile));
+  const top = [];
+  for (const d of rows) {
+    top.push([d.name, `tfvision ${d.backend}`, `${d.profile.kernels} kernels, ${(d.profile.kernelMs / 1000).toFixed(2)} s of ${(d.profile.wallMs / 1000).toFixed(2)} s`, d.profile.top.map((k) => `${k.name} ${(k.ms / 1000).toFixed(2)} s (${k.count})`).join(', ')]);
+    if (tv(d)) top.push([d.name, 'torchvision', `${tv(d).profile.ops} ops, ${(tv(d).profile.selfCpuMs / 1000).toFixed(2)} s self CPU`, tv(d).profile.topOps.map((k) => `${k.name} ${(k.ms / 1000).toFixed(2)} s (${k.count})`).join(', ')]);
+  }
+  console.log('\nTop kernels of one profiled call (tf.profile on ours, torch.autograd.profiler self CPU time on torchvision)');
+  console.log(table(['model', 'side', 'total', 'top kernels: seconds (calls)'], top));
+}
+
+// Issue #16: the heads package's segmenter bench (packages/heads/src/bench/segmenter.bench.ts), which
+// times PyTorch (torchvision / smp over timm) on the same image and weights in the same process run.
+async function segmenterBench(o, notes) {
+  const script = path.join(here, '..', '..', 'packages', 'heads', 'dist', 'bench', 'segmenter.bench.js');
+  if (!existsSync(script)) {
+    notes.push(`segmenters: ${path.relative(process.cwd(), script)} missing (run npm run build)`);
+    return [];
+  }
+  process.stderr.write('segmenters: segmenter.bench.js\n');
+  const backends = o.backends.includes('wasm') ? ['wasm'] : o.backends.filter((b) => b !== 'cpu');
+  if (!backends.length) return [];
+  const r = await runLines(process.execPath, [script, '--repeats', String(o.iters), '--backends', backends.join(','), ...(o.torch ? [] : ['--no-torch'])], { TFVISION_WASM_THREADS: String(o.threads) }, o.limit);
+  if (r.timedOut) notes.push('segmenters: stopped after --limit; figures missing below were not reached');
+  if (r.code !== 0) notes.push(`segmenters: segmenter.bench.js exited with ${r.code}: ${r.stderr.split('\n').slice(-1)[0]}`);
+  for (const rec of r.records) if (typeof rec.pytorch === 'string') notes.push(`segmenters: ${rec.name}: PyTorch ${rec.pytorch}`);
+  for (const rec of r.records) if (rec.unavailable) notes.push(`segmenters: ${rec.backend}: skipped, ${rec.unavailable}`);
+  return r.records;
+}
+
+// Ratio = ours / PyTorch images per second (the issue's direction, target >= 0.5), as the detectors' table.
+function printSegmenters(rows) {
+  const ips = (v) => (v === undefined ? '—' : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+  const ref = (d) => (typeof d.pytorch === 'object' ? d.pytorch : undefined);
+  console.log('\nSegmenters at 512x512, batch 1, images/s (hash weights on both sides; ratio = tfvision / PyTorch, target >= 0.5)');
+  console.log(
+    table(
+      ['model', 'backend', 'tfvision img/s', 'PyTorch img/s', 'ratio tfvision/PyTorch', 'reference', 'load avg'],
+      rows.map((d) => [d.name, d.backend, ips(d.imagesPerSecond), ips(ref(d)?.imagesPerSecond), d.ratio === undefined ? '—' : d.ratio.toFixed(2), ref(d)?.reference ?? '—', d.loadAverage.map((l) => l.toFixed(1)).join(' ')]),
+    ),
+  );
 }
 
 main().catch((err) => {

@@ -161,7 +161,7 @@ describe('featuresOnly (timm features_only)', () => {
     expect(full.numParameters() - eff.numParameters()).toBe(320 * 1280 + 2 * 1280);
     const x = tf.zeros([1, 64, 64, 3]) as tf.Tensor4D;
     expect(() => eff.forward(x)).toThrow('numClasses 0 has no classifier');
-    expect(() => eff.forwardPooled(x)).toThrow('featuresOnly');
+    expect(() => (eff as unknown as { forwardPooled(x: tf.Tensor4D): tf.Tensor2D }).forwardPooled(x)).toThrow('featuresOnly');
     const feats = eff.forwardFeatures(x, ['c5']);
     expect(feats.c5.shape).toEqual([1, 2, 2, 320]);
     tf.dispose([x, feats.c5]);

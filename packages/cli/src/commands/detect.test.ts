@@ -104,7 +104,7 @@ describe('tfvision detect: the .npy contract', () => {
     expect(tf.memory().numTensors).toBe(before);
 
     const x = tf.tensor3d(data, [h, w, 3]);
-    const [want] = reference.detect([x]);
+    const [want] = reference.predict([x]);
     x.dispose();
     const d = JSON.parse(fs.readFileSync(path.join(dir, 'd.json'), 'utf8'));
     expect(d.scores).toEqual(Array.from(want.scores.dataSync()));

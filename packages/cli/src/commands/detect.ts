@@ -179,7 +179,7 @@ async function runNpy(name: string, args: ParsedArgs, overrides: ConfigOverrides
     const x = tf.tensor3d(image.data, [image.height, image.width, 3]);
     const [dets] = (() => {
       try {
-        return model.detect([x]);
+        return model.predict([x]);
       } finally {
         x.dispose();
       }
@@ -238,7 +238,7 @@ async function runImages(name: string, args: ParsedArgs, paths: string[], overri
       const tensors = decoded.map((im) => tf.tidy(() => tf.div(tf.tensor3d(im.data as Uint8Array, [im.height, im.width, 3], 'int32').toFloat(), 255) as tf.Tensor3D));
       let dets;
       try {
-        dets = model.detect(tensors);
+        dets = model.predict(tensors);
       } finally {
         tf.dispose(tensors);
       }

@@ -79,7 +79,7 @@ describe('cascade_mask_rcnn_resnet50_fpn equals detectron2', () => {
   it('every stage, the detections (same label, IoU >= 0.995, score within 5e-6) and masks, without leaks', () => {
     const before = tf.memory().numTensors;
     const stages: CascadeStageRecord[] = [];
-    const dets = model.detect(images, stages);
+    const dets = model.predict(images, stages);
     expect(stages).toHaveLength(3);
     stages.forEach((s, k) => {
       const ref = fx.stages[k];

@@ -77,8 +77,8 @@ export class CascadeRcnn extends Module {
    * pixels, 0-based labels, scores, and for the mask model the mask probabilities pasted into the
    * image ([D, H, W]). `stages` (optional) receives what each cascade stage saw and predicted.
    */
-  detect(images: readonly tf.Tensor3D[], stages?: CascadeStageRecord[]): Detections[] {
-    if (this.training) throw new Error('CascadeRcnn.detect: the model is in training mode; call eval() first (training returns losses: use losses())');
+  predict(images: readonly tf.Tensor3D[], stages?: CascadeStageRecord[]): Detections[] {
+    if (this.training) throw new Error('CascadeRcnn.predict: the model is in training mode; call eval() first (training returns losses: use losses())');
     const { images: batch, originalSizes } = this.transform.forward(images);
     try {
       const features = this.backbone.forward(batch.tensor);

@@ -44,7 +44,7 @@ const reason = !hasTorch ? '/usr/bin/python3 cannot import torchvision' : missin
   it('detections and full pasted masks (2/255 on 99.9% of pixels)', () => {
     const model = cascadeFixtureModel(fx);
     const images = fx.images.map((s) => rcnnImage(s));
-    const dets = model.detect(images);
+    const dets = model.predict(images);
     dets.forEach((d, i) => {
       const { partner, unmatched } = matchDetections(d, fx.detections[i], 0.995, 5e-6);
       expect(unmatched).toEqual([]);

@@ -43,7 +43,7 @@ interface HostDetections {
 }
 
 function detectHost(model: GeneralizedRcnn, images: tf.Tensor3D[]): HostDetections[] {
-  const dets = model.detect(images);
+  const dets = model.predict(images);
   const out = dets.map((d) => ({ boxes: Array.from(d.boxes.dataSync()), scores: Array.from(d.scores.dataSync()), labels: Array.from(d.labels.dataSync()), ...(d.masks ? { masks: Array.from(d.masks.dataSync()) } : {}) }));
   for (const d of dets) tf.dispose([d.boxes, d.scores, d.labels, ...(d.masks ? [d.masks] : [])]);
   return out;

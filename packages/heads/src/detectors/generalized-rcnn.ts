@@ -104,8 +104,8 @@ export class GeneralizedRcnn extends Module {
    * input image's pixels, labels as the model's class indices, and for Mask R-CNN the mask
    * probabilities pasted into the image ([D, H, W]). Call `eval()` first; returns new tensors.
    */
-  detect(images: readonly tf.Tensor3D[]): Detections[] {
-    if (this.training) throw new Error('GeneralizedRcnn.detect: the model is in training mode; call eval() first (training returns losses: use losses())');
+  predict(images: readonly tf.Tensor3D[]): Detections[] {
+    if (this.training) throw new Error('GeneralizedRcnn.predict: the model is in training mode; call eval() first (training returns losses: use losses())');
     const { images: batch, originalSizes } = this.transform.forward(images);
     try {
       const features = this.backbone.forward(batch.tensor);

@@ -25,16 +25,6 @@ export interface DetectionEvalReport {
   results: { bbox: CocoResult[]; segm?: CocoResult[] };
 }
 
-/** The detector's eval-mode entry point, whichever name the model has (detect, or predict). */
-type EvalEntry = { detect?: (images: readonly tf.Tensor3D[]) => Detections[]; predict?: (images: readonly tf.Tensor3D[]) => Detections[] };
-
-function runDetector(model: GeneralizedRcnn, images: tf.Tensor3D[]): Detections[] {
-  const m = model as unknown as EvalEntry;
-  const fn = m.predict ?? m.detect;
-  if (!fn) throw new Error('evaluateDetector: the model has neither predict() nor detect()');
-  return fn.call(model, images);
-}
-
 function disposeDetections(d: Detections): void {
   tf.dispose([d.boxes, d.scores, d.labels, ...(d.masks ? [d.masks] : [])]);
 }
@@ -60,7 +50,7 @@ export async function evaluateDetector(model: GeneralizedRcnn, set: DetectionEva
       const sample = await set.get(i);
       imageIds.push(sample.imageId);
       const image = imageTensor(sample);
-      const [d] = runDetector(model, [image]);
+      const [d] = model.predict([image]);
       image.dispose();
       try {
         const r = detectionsToResults(d, sample.imageId, labels);

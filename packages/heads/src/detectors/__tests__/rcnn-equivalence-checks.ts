@@ -244,7 +244,7 @@ export function describeRcnnEquivalence(name: string, report: (name: string, fig
 
     it('100 detections per image, each partnered (label, IoU >= 0.995, score within 2e-6 or torch\'s float32 error), masks within 2/255 on 99.9% of pixels, no leaks', () => {
       const before = tf.memory().numTensors;
-      const dets = model.detect(images);
+      const dets = model.predict(images);
       const figures: EquivalenceFigures = { worstIou: 1, worstScoreDiff: 0, beyondStrict: 0, scoreTolerance: scoreTolerance(fx) };
       dets.forEach((d, i) => {
         const ref = fx.detections[i];
