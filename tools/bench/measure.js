@@ -115,6 +115,6 @@ try {
   emit({ kind: 'unavailable', backend, message: err.message });
   process.exit(0);
 }
-emit({ kind: 'backend', backend: choice.name, provider: choice.provider });
+emit({ kind: 'backend', backend: choice.name, provider: choice.provider, native: choice.native ?? null });
 if (parts.includes('micro')) await groupedMicro(choice.name, iters);
 if (parts.includes('models') && names.length) await models(choice.name, names, iters);

@@ -145,7 +145,8 @@ async function main() {
     return;
   }
   console.log(`tfvision bench — ${started.toISOString()} — ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, threads ${o.threads}, iters ${o.iters} (medians)`);
-  for (const b of records.filter((r) => r.kind === 'backend')) console.log(`backend ${b.backend}: ${b.provider}`);
+  // Which convolution path the figures below come from (the README's speed figures say it too).
+  for (const b of records.filter((r) => r.kind === 'backend')) console.log(`backend ${b.backend}: ${b.provider}${b.backend === 'wasm' ? `; native: ${b.native?.active ? b.native.detail : `not active (${b.native?.detail ?? 'unknown'})`}` : ''}`);
   const micro = records.filter((r) => r.kind === 'grouped-conv');
   if (micro.length) {
     console.log('\nGrouped convolution 8x28x28x256, 3x3, 32 groups (GFLOP/s; reference = split/conv/concat in the same process)');

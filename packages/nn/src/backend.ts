@@ -29,7 +29,7 @@ export interface InitBackendOptions {
 }
 
 interface NativeModule {
-  registerNativeWasmKernels(threads?: number): { registered: boolean; reason?: string; threads?: number };
+  registerNativeWasmKernels(threads?: number): { registered: boolean; reason?: string; threads?: number; origin?: 'prebuild' | 'build' };
 }
 
 /** Registers the optional native convolutions on wasm; never fails the backend choice. */
@@ -42,7 +42,8 @@ async function attachNative(wanted: boolean): Promise<{ active: boolean; detail:
     return { active: false, detail: '@tfvision/native is not installed' };
   }
   const r = mod.registerNativeWasmKernels();
-  return r.registered ? { active: true, detail: `native OpenBLAS convolutions, ${r.threads} threads` } : { active: false, detail: r.reason ?? 'not registered' };
+  const from = r.origin === 'prebuild' ? 'prebuilt addon' : r.origin === 'build' ? 'addon built from source' : 'addon';
+  return r.registered ? { active: true, detail: `native OpenBLAS convolutions (${from}), ${r.threads} threads` } : { active: false, detail: r.reason ?? 'not registered' };
 }
 
 let current: BackendChoice | undefined;
