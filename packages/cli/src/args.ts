@@ -53,3 +53,31 @@ export function numberFlag(args: ParsedArgs, key: string, command: string, fallb
   if (!Number.isFinite(n)) throw new UsageError(`${command}: --${key} must be a number, got "${v}"`);
   return n;
 }
+
+/** An optional flag that must be a positive integer (`--batch`, `--min-size`). */
+export function positiveIntegerFlag(args: ParsedArgs, key: string, command: string): number | undefined {
+  const v = stringFlag(args, key);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${command}: --${key} must be a positive integer, got "${v}"`);
+  return n;
+}
+
+/**
+ * `--images A B C` takes every argument up to the next flag: pulled out before parseArgs, which
+ * takes one value per flag.
+ */
+export function splitImagesFlag(argv: readonly string[]): { rest: string[]; images: string[] } {
+  const rest: string[] = [];
+  const images: string[] = [];
+  let inImages = false;
+  for (const a of argv) {
+    if (a === '--images') {
+      inImages = true;
+      continue;
+    }
+    if (a.startsWith('--')) inImages = false;
+    (inImages ? images : rest).push(a);
+  }
+  return { rest, images };
+}

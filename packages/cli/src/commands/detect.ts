@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, readSafetensors, writeNpy } from '@tfvision/nn';
 import type { CocoDataset, CocoResult } from '@tfvision/coco';
 import type { CascadeRcnn, ConfigOverrides, GeneralizedRcnn, RcnnConfig } from '@tfvision/heads';
-import { parseArgs, stringFlag, type ParsedArgs } from '../args.js';
+import { parseArgs, positiveIntegerFlag, splitImagesFlag, stringFlag, type ParsedArgs } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { checkBackendName, checkNotDirectory, checkOutputFolder } from '../checks.js';
 import { COCO_91_NAMES } from '../draw/coco-names.js';
@@ -72,29 +72,6 @@ Progress (images/s, ETA) goes to stderr.`;
 
 const VALUES = ['weights', 'input', 'output', 'masks', 'min-size', 'max-size', 'score-thresh', 'backend', 'gt', 'coco-results', 'coco-segm-results', 'draw', 'draw-thresh', 'batch', 'frozen-bn-eps'];
 
-/** `--images A B C` takes every argument up to the next flag: pulled out before parseArgs, which takes one value per flag. */
-function splitImages(argv: readonly string[]): { rest: string[]; images: string[] } {
-  const rest: string[] = [];
-  const images: string[] = [];
-  let inImages = false;
-  for (const a of argv) {
-    if (a === '--images') {
-      inImages = true;
-      continue;
-    }
-    if (a.startsWith('--')) inImages = false;
-    (inImages ? images : rest).push(a);
-  }
-  return { rest, images };
-}
-
-function positiveInteger(args: ParsedArgs, key: string): number | undefined {
-  const v = stringFlag(args, key);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`detect: --${key} must be a positive integer, got "${v}"`);
-  return n;
-}
 
 function fraction(args: ParsedArgs, key: string): number | undefined {
   const v = stringFlag(args, key);
@@ -203,7 +180,7 @@ async function runImages(name: string, args: ParsedArgs, paths: string[], overri
   const gtPath = stringFlag(args, 'gt');
   if (!cocoPath && !segmPath && !drawDir && !outputPath) throw new UsageError('detect: nothing to write: give --coco-results, --coco-segm-results, --draw or --output');
   if (segmPath !== undefined && !isMask) throw new UsageError(`detect: --coco-segm-results needs a Mask R-CNN (maskrcnn_*); ${name} predicts boxes only`);
-  const batch = positiveInteger(args, 'batch') ?? 1;
+  const batch = positiveIntegerFlag(args, 'batch', 'detect') ?? 1;
   const drawThresh = fraction(args, 'draw-thresh') ?? 0.5;
   for (const [flag, p] of [['coco-results', cocoPath], ['coco-segm-results', segmPath], ['output', outputPath]] as const) if (p !== undefined) checkOutputFolder(p, flag, 'detect');
   if (drawDir !== undefined && !existsSync(drawDir)) {
@@ -267,7 +244,7 @@ async function runImages(name: string, args: ParsedArgs, paths: string[], overri
 }
 
 export async function runDetect(argv: string[]): Promise<number> {
-  const { rest, images } = splitImages(argv);
+  const { rest, images } = splitImagesFlag(argv);
   const args = parseArgs(rest, { values: VALUES, booleans: [] }, 'detect');
   const [name, ...paths] = args.positional;
   if (!name) throw new UsageError('detect: NAME is required (see `tfvision model list --family detector`)');
@@ -282,8 +259,8 @@ export async function runDetect(argv: string[]): Promise<number> {
   await checkBackendName(stringFlag(args, 'backend'), 'detect');
   const eps = stringFlag(args, 'frozen-bn-eps');
   if (eps !== undefined && eps !== 'torchvision-coco') throw new UsageError(`detect: --frozen-bn-eps must be torchvision-coco, got "${eps}"`);
-  const minSize = positiveInteger(args, 'min-size');
-  const maxSize = positiveInteger(args, 'max-size');
+  const minSize = positiveIntegerFlag(args, 'min-size', 'detect');
+  const maxSize = positiveIntegerFlag(args, 'max-size', 'detect');
   const scoreThresh = fraction(args, 'score-thresh');
   const overrides: ConfigOverrides<RcnnConfig> = {
     ...(minSize !== undefined || maxSize !== undefined ? { transform: { ...(minSize !== undefined ? { minSize: [minSize] } : {}), ...(maxSize !== undefined ? { maxSize } : {}) } } : {}),

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, writeNpy } from '@tfvision/nn';
-import { parseArgs, stringFlag, type ParsedArgs } from '../args.js';
+import { parseArgs, positiveIntegerFlag, splitImagesFlag, stringFlag, type ParsedArgs } from '../args.js';
 import { UsageError, type Command } from '../command.js';
 import { checkBackendName, checkNotDirectory, checkOutputFolder } from '../checks.js';
 import { listImageFiles, progress, readSegmentNpy, writeClassPng, writeOverlay } from './segment-io.js';
@@ -47,29 +47,6 @@ Progress (images/s, ETA) goes to stderr.`;
 
 const VALUES = ['weights', 'input', 'output', 'batch', 'backend', 'out-dir', 'draw', 'draw-alpha'];
 
-/** `--images A B C` takes every argument up to the next flag. */
-function splitImages(argv: readonly string[]): { rest: string[]; images: string[] } {
-  const rest: string[] = [];
-  const images: string[] = [];
-  let inImages = false;
-  for (const a of argv) {
-    if (a === '--images') {
-      inImages = true;
-      continue;
-    }
-    if (a.startsWith('--')) inImages = false;
-    (inImages ? images : rest).push(a);
-  }
-  return { rest, images };
-}
-
-function positiveInteger(args: ParsedArgs, key: string): number | undefined {
-  const v = stringFlag(args, key);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`segment: --${key} must be a positive integer, got "${v}"`);
-  return n;
-}
 
 function disposeOutput(o: { out: tf.Tensor; aux?: tf.Tensor }): void {
   tf.dispose([o.out, ...(o.aux ? [o.aux] : [])]);
@@ -80,7 +57,7 @@ async function runNpy(name: string, args: ParsedArgs, weights: string): Promise<
   const output = stringFlag(args, 'output');
   if (output === undefined) throw new UsageError('segment: --output Y.npy is required with --input');
   for (const flag of ['out-dir', 'draw', 'draw-alpha']) if (args.flags.has(flag)) throw new UsageError(`segment: --${flag} is for image files, not --input X.npy`);
-  const batch = positiveInteger(args, 'batch') ?? 1;
+  const batch = positiveIntegerFlag(args, 'batch', 'segment') ?? 1;
   if (!existsSync(input)) throw new Error(`${input}: no such file`);
   checkNotDirectory(input, 'input', 'segment', 'a .npy file');
   checkOutputFolder(output, 'output', 'segment');
@@ -156,7 +133,7 @@ async function runImages(name: string, args: ParsedArgs, paths: string[], weight
 }
 
 export async function runSegment(argv: string[]): Promise<number> {
-  const { rest, images } = splitImages(argv);
+  const { rest, images } = splitImagesFlag(argv);
   const args = parseArgs(rest, { values: VALUES, booleans: [] }, 'segment');
   const [nameArg, ...paths] = args.positional;
   const name = await checkSegmenterName(nameArg, 'segment');
