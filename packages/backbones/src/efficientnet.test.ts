@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { DepthwiseSeparableConv, InvertedResidual, setInitSeed, torchShapeOf } from '@tfvision/nn';
+import { DepthwiseSeparableConv, InvertedResidual, setInitSeed, torchShapeOf, withMathRandom } from '@tfvision/nn';
 import { EfficientNet, type BackboneOptions, createBackbone, getModelEntry, listModels, parseBlockString, scaleArch } from './index.js';
 
 beforeAll(async () => {
@@ -202,7 +202,11 @@ describe('EfficientNet options', () => {
     const labels = tf.oneHot(tf.tensor1d([0, 3], 'int32'), 5);
     const vars = m.trainableParameters();
     const before = tf.memory().numTensors;
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, m.forward(x)) as tf.Scalar, vars);
+    // Dropout draws its mask from Math.random: seeded, so the float32 noise checked below is the
+    // same every run (with the classifier's init and the masks unseeded it crossed the bound in a CI run).
+    let state = 12345;
+    const seeded = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const { value, grads } = withMathRandom(seeded, () => tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, m.forward(x)) as tf.Scalar, vars));
     expect(Number.isFinite(value.dataSync()[0])).toBe(true);
     const maxAbs = new Map(m.namedParameters().map(([n, v]) => [n, tf.tidy(() => tf.max(tf.abs(grads[v.name])).dataSync()[0])]));
     // The shift of each block's last BatchNorm reaches the loss only through a 1x1 convolution
@@ -211,6 +215,7 @@ describe('EfficientNet options', () => {
     // float32 leaves noise, sometimes exactly 0 (the old test failed about one run in three).
     const shifts = new Set(m.namedModules().filter(([, mod]) => m.blockList().some((b) => b.lastBn() === mod)).map(([n]) => `${n}.bias`));
     expect(shifts.size).toBe(m.blockList().length);
+    // Seeded init, input and dropout make this deterministic: the largest ratio is 6.3e-7.
     for (const name of shifts) expect(maxAbs.get(name)!).toBeLessThan(1e-5 * maxAbs.get(name.replace(/bias$/, 'weight'))!);
     const zero = [...maxAbs].filter(([n, g]) => !shifts.has(n) && g === 0).map(([n]) => n);
     expect(zero).toEqual([]);

@@ -4,7 +4,7 @@
  * `tf_efficientnet_bN` (TensorFlow 'same' padding, BN eps 1e-3, for the ported TF weights).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, Conv2d, Dropout, GlobalAvgPool, Linear, Sequential, activationFn, convBn, freezeBatchNorm, mobileConvPadding, type ActivationName, type MobilePadding } from '@tfvision/nn';
+import { BatchNorm2d, Conv2d, Dropout, GlobalAvgPool, Linear, Sequential, activationFn, convBn, freezeBatchNorm, mobileConvPadding, uniform, type ActivationName, type MobilePadding } from '@tfvision/nn';
 import { Backbone, checkOptionKeys, type BackboneOptions, type FeatureInfo, type PretrainedCfg } from './backbone.js';
 import { applyFreezeOptions, checkFreezeOptions } from './freeze-policy.js';
 import { EFFICIENTNET_B0_ARCH, scaleArch, type EfficientNetScale } from './efficientnet-arch.js';
@@ -86,10 +86,11 @@ export class EfficientNet extends Backbone {
     if (dropRate > 0) this.dropout = this.registerModule('dropout', new Dropout(dropRate));
     if (this.numClasses > 0) {
       this.classifier = this.registerModule('classifier', new Linear({ inFeatures: arch.headChannels, outFeatures: this.numClasses }));
-      // timm's EfficientNet init: uniform(±1/sqrt(out)) weights, zero bias.
+      // timm's EfficientNet init: uniform(±1/sqrt(out)) weights, zero bias; drawn through nn's
+      // uniform so setInitSeed covers it like every other initialiser.
       const range = 1 / Math.sqrt(this.numClasses);
       tf.tidy(() => {
-        this.classifier!.weight.assign(tf.randomUniform(this.classifier!.weight.shape, -range, range));
+        this.classifier!.weight.assign(uniform(this.classifier!.weight.shape, -range, range));
         this.classifier!.bias!.assign(tf.zerosLike(this.classifier!.bias!));
       });
     }
