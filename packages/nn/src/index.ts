@@ -41,3 +41,6 @@ export * from './blocks/drop-block.js';
 export * from './blocks/drop-path.js';
 export * from './blocks/mbconv.js';
 export * from './blocks/depthwise-separable.js';
+export { registerWebGpuConvGradKernels, webgpuConvGradChoice, runFilterGrad, runInputGrad, type ConvGradKernel } from './kernels/webgpu-conv-grad/conv-grad-kernels.js';
+export { convGradGeometry, planFilterGrad, planInputGrad, type ConvGradGeometry, type ConvGradConfig } from './kernels/webgpu-conv-grad/conv-grad-geometry.js';
+export { runGpuConvGradCheck, type GpuCheckResult } from './kernels/webgpu-conv-grad/gpu-check.js';
