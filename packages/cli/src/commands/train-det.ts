@@ -4,7 +4,7 @@
  * with @tfvision/eval during and after training). Usage and config errors are UsageErrors (exit 2)
  * naming the file and field; a non-finite loss exits 1 keeping the last good checkpoint.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { decodeRle, segmentationToRle } from '@tfvision/coco';
 import { basename, join } from 'node:path';
 import { numberFlag, parseArgs, stringFlag } from '../args.js';
@@ -45,10 +45,11 @@ async function drawPredictions(report: DetectionEvalReport, set: DetectionEvalSe
 
 export const TRAIN_DET_HELP = `tfvision train det --config C [--data DIR] [--out DIR] [--resume | --overwrite] [--steps N] [--backend X]
 
-Trains a detector (Faster or Mask R-CNN over any backbone) from a JSON config: a path or a
-bundled name (faster_rcnn_resnest14d_fpn_synth, mask_rcnn_resnest14d_fpn_synth). The model is
-the preset fasterrcnn_<model.backbone.name>_fpn (or maskrcnn_...) with the config's overrides;
-numClasses comes from the data. Writes under --out: log.jsonl (every step's losses and lr, each
+Trains a detector (Faster, Mask, Cascade or Cascade Mask R-CNN over any backbone) from a JSON
+config: a path or a bundled name (faster_rcnn_resnest14d_fpn_synth, mask_rcnn_resnest14d_fpn_synth,
+the *_fpn_coco_1x recipes). The model is the preset fasterrcnn_ / maskrcnn_ / cascade_rcnn_ /
+cascade_mask_rcnn_<model.backbone.name>_fpn with the config's overrides; numClasses comes from
+the data. Writes under --out: log.jsonl (every step's losses and lr, each
 evaluation), curves.png, eval/step-N.json (bbox/segm stats, per-category AP), metrics.json and
 results.bbox.json / results.segm.json (COCO results of the final evaluation),
 predictions/step-N/*.png (the first ${DRAWN_IMAGES} evaluation images with their detections),
@@ -90,10 +91,11 @@ export async function runTrainDet(argv: string[]): Promise<number> {
     throw err;
   }
   if (!config.data.synth) {
-    for (const which of ['train', 'val'] as const) {
-      const split = train.splitPaths(config, which);
-      if (!existsSync(split.annotations)) throw new UsageError(`${configPath}: data.${which}.annotations: ${split.annotations} does not exist (data.root ${config.data.root}; pass --data DIR)`);
-      if (!existsSync(split.images)) throw new UsageError(`${configPath}: data.${which}.images: ${split.images} does not exist (data.root ${config.data.root}; pass --data DIR)`);
+    try {
+      train.checkDataPaths(config, configPath);
+    } catch (err) {
+      if (err instanceof train.ConfigError) throw new UsageError(err.message);
+      throw err;
     }
   }
   const backend = stringFlag(args, 'backend');
@@ -106,12 +108,21 @@ export async function runTrainDet(argv: string[]): Promise<number> {
   if (config.data.synth && (await train.ensureSynthData(config))) process.stderr.write(`train det: generated the synthetic data under ${config.data.root}\n`);
   // The evaluation set is opened by buildDetectionRun; the hook reads it once the run exists.
   const drawing: { set?: DetectionEvalSet } = {};
-  const run = await train.buildDetectionRun(config, { outDir, resume: mode === 'resume', totalSteps: steps, onEval: (report, step) => (drawing.set ? drawPredictions(report, drawing.set, outDir, step) : undefined) });
+  let run;
+  try {
+    run = await train.buildDetectionRun(config, { outDir, resume: mode === 'resume', totalSteps: steps, onEval: (report, step) => (drawing.set ? drawPredictions(report, drawing.set, outDir, step) : undefined) });
+  } catch (err) {
+    // Data paths, backbone weights and parameter rules are checked while the run is built.
+    if (err instanceof train.ConfigError) throw new UsageError(err.message);
+    throw err;
+  }
   drawing.set = run.evalSet;
   try {
     removeRunFiles(stale);
     const { trainSet, evalSet, trainer } = run;
     const c = trainSet.counts;
+    const w = run.backboneWeights;
+    if (w) process.stderr.write(`train det: loaded ${w.loaded.length} backbone tensors from ${w.path}${w.notes.length ? ` (${w.notes.join('; ')})` : ''}\n`);
     process.stderr.write(
       `train det: ${run.modelName}, ${run.model.numParameters(true).toLocaleString('en-US')} trainable parameters, ${trainSet.labels.numClasses} classes; ` +
         `${trainSet.length} training images (${c.skippedImages} skipped: no non-crowd annotation), ${evalSet.length} evaluation images; ` +

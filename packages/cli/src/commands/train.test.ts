@@ -106,7 +106,7 @@ const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { en
     expect(r.stderr).toContain("train: warning: the warmup (schedule.warmupEpochs 1 = 3 steps) is not shorter than this run's 2 steps; the learning rate peaks at 0.00104, never reaching 0.00313");
     const log = readFileSync(join(out, 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; step: number });
     expect(log.filter((x) => x.type === 'train').map((x) => x.step)).toEqual([1, 2]);
-    expect(readdirSync(join(out, 'checkpoints')).sort()).toEqual(['latest.json', 'step-00000002']);
+    expect(readdirSync(join(out, 'checkpoints')).sort()).toEqual(['best', 'latest.json', 'step-00000002']);
     expect(readFileSync(join(out, 'notes.txt'), 'utf8')).toBe('mine');
   }, 150_000);
 

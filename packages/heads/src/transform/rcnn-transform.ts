@@ -44,7 +44,7 @@ interface ResizePlan {
 
 export class GeneralizedRCNNTransform extends Module {
   readonly options: ResolvedRcnnTransformOptions;
-  private readonly random: () => number;
+  private random: () => number;
 
   /** @example new GeneralizedRCNNTransform({ minSize: 800, maxSize: 1333 }).eval() */
   constructor(options: RcnnTransformOptions = {}) {
@@ -55,6 +55,16 @@ export class GeneralizedRCNNTransform extends Module {
       const rng = new SeededRng(0);
       this.random = () => rng.next();
     }
+  }
+
+  /**
+   * Replaces the training draw of minSize (the `random` option), for a detector built before its
+   * trainer's per-step stream exists: a stream restarted at each step makes a resumed run resize
+   * every image as an uninterrupted one.
+   */
+  setRandom(random: () => number): void {
+    if (typeof random !== 'function') throw new Error(`${OP}: setRandom: random must be a function returning values in [0, 1), got ${typeof random}`);
+    this.random = random;
   }
 
   /**

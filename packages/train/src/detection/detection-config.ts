@@ -1,16 +1,20 @@
 /**
  * The detection training config: typed, validated data with base-and-override inheritance
  * ("extends", deep merge, arrays replaced), as train cls's configs (config/load.ts). The model
- * part is a preset (`fasterrcnn_B_fpn` / `maskrcnn_B_fpn`, B = `model.backbone.name`, so a
- * backbone swap is one line) plus overrides of its RcnnConfig, checked by the heads' own
- * override validator; everything else is checked here field by field. Errors name the file and
- * the JSON path.
+ * part is a preset (`fasterrcnn_B_fpn` / `maskrcnn_B_fpn` with torchvision's semantics,
+ * `cascade_rcnn_B_fpn` / `cascade_mask_rcnn_B_fpn` with detectron2's; B = `model.backbone.name`,
+ * so a backbone swap is one line) plus overrides of its config, checked by the heads' own
+ * override validator. `model.transform.minSizeRange: [lo, hi]` is detectron2's "range" sampling of
+ * the training short side (np.random.randint(lo, hi + 1)), written as the equivalent choice list
+ * lo..hi. Everything else is checked here field by field. Errors name the file and the JSON path.
  */
 import { createHash } from 'node:crypto';
 import { getModelEntry } from '@tfvision/backbones';
-import { detectorConfig, type RcnnConfig } from '@tfvision/heads';
+import { cascadeDetectorConfig, detectorConfig, type CascadeRcnnConfig, type RcnnConfig } from '@tfvision/heads';
 import { deepMerge, resolveExtends } from '../config/load.js';
 import { checkSpec, ConfigError, type Spec } from '../config/schema.js';
+import { checkParamGroupRules, type ParamGroupRule } from './param-group-rules.js';
+import { isCascadeType, type DetectorType } from './trainable-detector.js';
 
 export interface DetectionSplitConfig {
   annotations: string;
@@ -27,9 +31,14 @@ export interface DetectionSynthConfig {
 
 export interface DetectionTrainConfig {
   model: {
-    type: 'faster_rcnn' | 'mask_rcnn';
-    backbone: { name: string; options?: Record<string, unknown> };
-    /** Overrides of the preset's RcnnConfig (numClasses is set from the data). */
+    type: DetectorType;
+    /**
+     * `weights`: a timm or torchvision safetensors file of the backbone (an ImageNet classifier,
+     * classifier head left out) loaded into `backbone.body` before training, relative to the
+     * working directory; the 1x recipes start from ImageNet weights.
+     */
+    backbone: { name: string; options?: Record<string, unknown>; weights?: string };
+    /** Overrides of the preset's RcnnConfig or CascadeRcnnConfig (numClasses is set from the data). */
     neck?: Record<string, unknown>;
     rpn?: Record<string, unknown>;
     roiHeads?: Record<string, unknown>;
@@ -56,6 +65,8 @@ export interface DetectionTrainConfig {
     weightDecayBias?: number;
     /** false, or the global L2 norm gradients are clipped to. */
     clipGradNorm: false | number;
+    /** Per-parameter rules (detectron2's per-name overrides): the first whose glob matches a name sets its lr multiplier and decay. */
+    paramGroups?: ParamGroupRule[];
   };
   schedule: { iterations: number; warmupIters: number; warmupFactor: number; milestones: number[]; gamma: number };
   eval: { everySteps: false | number; limit?: number };
@@ -74,8 +85,8 @@ export const DETECTION_CONFIG_SPEC: Spec = {
     model: {
       kind: 'object',
       fields: {
-        type: { kind: 'string', oneOf: ['faster_rcnn', 'mask_rcnn'] },
-        backbone: { kind: 'object', fields: { name: { kind: 'string' }, options: { kind: 'anyObject' } }, optional: ['options'] },
+        type: { kind: 'string', oneOf: ['faster_rcnn', 'mask_rcnn', 'cascade_rcnn', 'cascade_mask_rcnn'] },
+        backbone: { kind: 'object', fields: { name: { kind: 'string' }, options: { kind: 'anyObject' }, weights: { kind: 'string' } }, optional: ['options', 'weights'] },
         neck: { kind: 'anyObject' },
         rpn: { kind: 'anyObject' },
         roiHeads: { kind: 'anyObject' },
@@ -110,6 +121,7 @@ export const DETECTION_CONFIG_SPEC: Spec = {
         weightDecayBias: nonNeg(),
         clipGradNorm: { kind: 'falseOr', spec: pos() },
       },
+      // paramGroups, an array of objects, has no spec kind: validateDetectionConfig checks it apart.
       optional: ['weightDecayBias'],
     },
     schedule: {
@@ -122,23 +134,69 @@ export const DETECTION_CONFIG_SPEC: Spec = {
   },
 };
 
-/** The detector preset a config builds: `fasterrcnn_<backbone>_fpn` or `maskrcnn_<backbone>_fpn`. */
+const PRESET_PREFIX: Record<DetectorType, string> = { faster_rcnn: 'fasterrcnn', mask_rcnn: 'maskrcnn', cascade_rcnn: 'cascade_rcnn', cascade_mask_rcnn: 'cascade_mask_rcnn' };
+
+/** The detector preset a config builds: `fasterrcnn_B_fpn`, `maskrcnn_B_fpn`, `cascade_rcnn_B_fpn` or `cascade_mask_rcnn_B_fpn`. */
 export function presetName(c: DetectionTrainConfig): string {
-  return `${c.model.type === 'faster_rcnn' ? 'fasterrcnn' : 'maskrcnn'}_${c.model.backbone.name}_fpn`;
+  return `${PRESET_PREFIX[c.model.type]}_${c.model.backbone.name}_fpn`;
 }
 
-/** The model's RcnnConfig for `numClasses` (K categories + background). */
-export function detectionModelConfig(c: DetectionTrainConfig, numClasses: number, source = 'config'): RcnnConfig {
-  const { type: _t, backbone, ...rest } = c.model;
+/** A detector's config of either family, as detectionModelConfig builds it. */
+export type DetectorConfig = RcnnConfig | CascadeRcnnConfig;
+
+/**
+ * `model.transform` with `minSizeRange: [lo, hi]` replaced by the training size list lo..hi under
+ * the family's key (torchvision's minSize, whose last entry is also the test size; detectron2's
+ * minSizeTrain, the test size being minSizeTest), replacing any list given there.
+ */
+function expandMinSizeRange(transform: Record<string, unknown> | undefined, type: DetectorType, source: string): Record<string, unknown> | undefined {
+  if (!transform || transform.minSizeRange === undefined) return transform;
+  const { minSizeRange: range, ...rest } = transform;
+  const where = `${source}: model.transform.minSizeRange`;
+  if (!Array.isArray(range) || range.length !== 2 || !range.every((v) => Number.isInteger(v) && v > 0) || range[0] > range[1]) {
+    throw new ConfigError(`${where}: expected [min, max] of positive integers with min <= max, got ${JSON.stringify(range)}`);
+  }
+  // The range replaces a size list, one inherited from a base config included (a merge cannot delete a key).
+  const key = isCascadeType(type) ? 'minSizeTrain' : 'minSize';
+  const [lo, hi] = range as [number, number];
+  return { ...rest, [key]: Array.from({ length: hi - lo + 1 }, (_, i) => lo + i) };
+}
+
+/**
+ * The model's config for a dataset of `numCategories` categories: torchvision's numClasses counts
+ * the background (K + 1), detectron2's does not (K).
+ */
+export function detectionModelConfig(c: DetectionTrainConfig, numCategories: number, source = 'config'): DetectorConfig {
+  const { type, backbone, transform, ...rest } = c.model;
+  const t = expandMinSizeRange(transform, type, source);
+  const overrides = { ...(rest as object), ...(t ? { transform: t } : {}), backbone: { name: backbone.name, ...(backbone.options ? { options: backbone.options } : {}) } };
   try {
-    return detectorConfig(presetName(c), { ...(rest as object), numClasses, backbone: { name: backbone.name, ...(backbone.options ? { options: backbone.options } : {}) } } as Parameters<typeof detectorConfig>[1]);
+    if (isCascadeType(type)) return cascadeDetectorConfig(presetName(c), { ...overrides, numClasses: numCategories } as Parameters<typeof cascadeDetectorConfig>[1]);
+    return detectorConfig(presetName(c), { ...overrides, numClasses: numCategories + 1 } as Parameters<typeof detectorConfig>[1]);
   } catch (err) {
     throw new ConfigError(`${source}: model: ${(err as Error).message}`);
   }
 }
 
+/** The file each loaded config came from, so errors found later (building the run) still name it. */
+const SOURCES = new WeakMap<DetectionTrainConfig, string>();
+
+/** The file `c` was loaded from ('config' when it was built in code). */
+export function detectionConfigSource(c: DetectionTrainConfig): string {
+  return SOURCES.get(c) ?? 'config';
+}
+
+function withoutParamGroups(raw: unknown): { rest: unknown; paramGroups: unknown } {
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObject(raw) || !isObject(raw.optimizer) || !('paramGroups' in raw.optimizer)) return { rest: raw, paramGroups: undefined };
+  const { paramGroups, ...optimizer } = raw.optimizer;
+  return { rest: { ...raw, optimizer }, paramGroups };
+}
+
 export function validateDetectionConfig(raw: unknown, source: string): DetectionTrainConfig {
-  checkSpec(raw, DETECTION_CONFIG_SPEC, '', source);
+  const { rest, paramGroups } = withoutParamGroups(raw);
+  checkSpec(rest, DETECTION_CONFIG_SPEC, '', source);
+  if (paramGroups !== undefined) checkParamGroupRules(paramGroups, 'optimizer.paramGroups', source);
   const c = raw as DetectionTrainConfig;
   try {
     getModelEntry(c.model.backbone.name);
@@ -146,13 +204,14 @@ export function validateDetectionConfig(raw: unknown, source: string): Detection
     throw new ConfigError(`${source}: model.backbone.name: ${(err as Error).message}`);
   }
   // Builds the preset's config with the overrides now, so a bad key stops before any data is read.
-  detectionModelConfig(c, 2, source);
+  detectionModelConfig(c, 1, source);
   const { milestones, iterations, warmupIters } = c.schedule;
   milestones.forEach((m, i) => {
     if (i > 0 && m <= milestones[i - 1]) throw new ConfigError(`${source}: schedule.milestones: must increase, got ${JSON.stringify(milestones)}`);
     if (m > iterations) throw new ConfigError(`${source}: schedule.milestones: ${m} is past schedule.iterations ${iterations}`);
   });
   if (warmupIters > iterations) throw new ConfigError(`${source}: schedule.warmupIters: ${warmupIters} exceeds schedule.iterations ${iterations}`);
+  SOURCES.set(c, source);
   return c;
 }
 
@@ -162,10 +221,14 @@ export function loadDetectionConfig(path: string, overrides: Record<string, unkn
   return validateDetectionConfig(merged, path);
 }
 
-/** Hash of what defines the optimisation; where data lives and how often the run evaluates or saves are left out. */
+/**
+ * Hash of what defines the optimisation; where data and backbone weights live (a resume reads the
+ * weights from its checkpoint) and how often the run evaluates or saves are left out.
+ */
 export function detectionConfigHash(c: DetectionTrainConfig): string {
   const { root: _r, prefetch: _p, ...data } = c.data;
-  const defining = { ...c, data, eval: undefined, checkpoint: undefined };
+  const { weights: _w, ...backbone } = c.model.backbone;
+  const defining = { ...c, model: { ...c.model, backbone }, data, eval: undefined, checkpoint: undefined };
   const canon = (v: unknown): unknown =>
     typeof v === 'object' && v !== null && !Array.isArray(v)
       ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))

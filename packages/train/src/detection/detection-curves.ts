@@ -1,7 +1,5 @@
-/** PNG curves of a detection run: each loss and their sum, COCO AP (bbox, segm), the learning rate, against the step. */
-import sharp from 'sharp';
-import { writeFileAtomic } from '@tfvision/nn';
-import { curvesSvg, type Panel, type Series } from '../plot/curves-svg.js';
+/** Panels of a detection run's PNG curves (engine CurvesHook): each loss and their sum, COCO AP (bbox, segm), the learning rate, against the step. */
+import type { Panel, Series } from '../plot/curves-svg.js';
 import type { DetectionEvalRecord, DetectionLogRecord, DetectionTrainRecord } from './detection-log.js';
 
 const COLOURS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2'];
@@ -38,9 +36,4 @@ export function detectionPanels(records: readonly DetectionLogRecord[]): Panel[]
     { title: 'COCO AP (eval)', xLabel: 'step', yRange: [0, 1], series: apSeries },
     { title: 'learning rate', xLabel: 'step', series: [{ label: 'lr', color: '#ff7f0e', points: train.map((r) => [r.step, r.lr]) }] },
   ];
-}
-
-export async function writeDetectionCurves(records: readonly DetectionLogRecord[], path: string): Promise<void> {
-  const png = await sharp(Buffer.from(curvesSvg(detectionPanels(records)))).png().toBuffer();
-  writeFileAtomic(path, [png]);
 }

@@ -1,15 +1,17 @@
 /**
  * COCO AP of a detector on the evaluation set with @tfvision/eval (pycocotools' numbers):
- * bbox, and segm for Mask R-CNN, with per-category AP keyed by category id. The model runs in
- * eval mode on each image and is put back in training mode after.
+ * bbox, and segm for mask models, with per-category AP keyed by category id. The model runs in
+ * eval mode on each image and is put back in training mode after. Any TrainableDetector:
+ * detectron2's models predict 0-based classes, which are shifted to the LabelMap's 1..K first.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { CocoResult, LabelMap } from '@tfvision/coco';
 import { evaluateCoco, type CocoEvalSummary } from '@tfvision/eval';
-import type { Detections, GeneralizedRcnn } from '@tfvision/heads';
+import type { Detections } from '@tfvision/heads';
 import { detectionsToResults } from './coco-results.js';
 import type { DetectionEvalSet } from './detection-data.js';
 import { imageTensor } from './model-inputs.js';
+import { detectorHasMasks, firstForegroundLabel, type TrainableDetector } from './trainable-detector.js';
 
 export interface IouTypeScores {
   /** pycocotools' 12 summarize() numbers (AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl). */
@@ -37,12 +39,21 @@ function scoresOf(summary: CocoEvalSummary | undefined, set: DetectionEvalSet): 
   return { stats: new Array(12).fill(0), perCategoryAP };
 }
 
-export async function evaluateDetector(model: GeneralizedRcnn, set: DetectionEvalSet, labels: LabelMap, options: { limit?: number } = {}): Promise<DetectionEvalReport> {
+/** `d` with its labels moved to start at 1 (the LabelMap's first label); `d` itself when they already do. */
+function withLabelsFromOne(d: Detections, first: 0 | 1): Detections {
+  if (first === 1) return d;
+  const labels = tf.tidy(() => tf.add(d.labels, tf.scalar(1, 'int32')) as tf.Tensor1D);
+  d.labels.dispose();
+  return { ...d, labels };
+}
+
+export async function evaluateDetector(model: TrainableDetector, set: DetectionEvalSet, labels: LabelMap, options: { limit?: number } = {}): Promise<DetectionEvalReport> {
   const wasTraining = model.training;
   model.eval();
   const bbox: CocoResult[] = [];
   const segm: CocoResult[] = [];
-  const withMasks = model.config.type === 'mask_rcnn';
+  const withMasks = detectorHasMasks(model);
+  const first = firstForegroundLabel(model);
   const n = Math.min(set.length, options.limit ?? Infinity);
   const imageIds: number[] = [];
   try {
@@ -50,7 +61,7 @@ export async function evaluateDetector(model: GeneralizedRcnn, set: DetectionEva
       const sample = await set.get(i);
       imageIds.push(sample.imageId);
       const image = imageTensor(sample);
-      const [d] = model.predict([image]);
+      const d = withLabelsFromOne(model.predict([image])[0], first);
       image.dispose();
       try {
         const r = detectionsToResults(d, sample.imageId, labels);

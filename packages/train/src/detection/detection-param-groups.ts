@@ -3,10 +3,17 @@
  * WEIGHT_DECAY on every trainable weight, WEIGHT_DECAY_NORM (0 in the recipes) on normalisation
  * scales and shifts (BatchNorm, GroupNorm), WEIGHT_DECAY_BIAS (= WEIGHT_DECAY by default) on the
  * biases of convolutions and linear layers. Frozen parameters (frozen BN, frozen stages) are not
- * trainable and are left out, so they are never updated or decayed.
+ * trainable and are left out, so they are never updated or decayed. Then the config's per-name
+ * rules (param-group-rules.ts, detectron2's `overrides`): the first matching rule sets the
+ * parameter's lr multiplier and, when it gives one, its weight decay; a rule that matches no
+ * parameter of the model (frozen ones included) is an error naming it, since it is a typo or a
+ * rule for another architecture.
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, GroupNorm, type Module } from '@tfvision/nn';
-import type { ParamEntry } from '../optim/index.js';
+import { ConfigError } from '../config/schema.js';
+import { Sgd, type ParamEntry } from '../optim/index.js';
+import { firstMatchingRule, globRegExp, type ParamGroupRule } from './param-group-rules.js';
 
 export interface DetectionDecayOptions {
   weightDecay: number;
@@ -14,20 +21,69 @@ export interface DetectionDecayOptions {
   weightDecayNorm?: number;
   /** Decay of conv/linear biases. Default weightDecay. */
   weightDecayBias?: number;
+  /** Per-name rules, first match wins (config optimizer.paramGroups). */
+  paramGroups?: readonly ParamGroupRule[];
+  /** Named in rule errors: the config file. Default 'config'. */
+  source?: string;
 }
 
-export function detectionParamGroups(model: Module, o: DetectionDecayOptions): ParamEntry[] {
+/** A parameter with its decay and its learning-rate multiplier (1 unless a rule says otherwise). */
+export interface DetectionParamEntry extends ParamEntry {
+  lrMult: number;
+}
+
+/** A few distinct name prefixes (two components), to show what names look like in an error. */
+function namePrefixes(names: readonly string[]): string {
+  const prefixes = [...new Set(names.map((n) => n.split('.').slice(0, 2).join('.')))];
+  return `${prefixes.slice(0, 8).map((p) => `${p}.*`).join(', ')}${prefixes.length > 8 ? ', ...' : ''}`;
+}
+
+export function detectionParamGroups(model: Module, o: DetectionDecayOptions): DetectionParamEntry[] {
   const normParams = new Set<string>();
   for (const [prefix, m] of model.namedModules()) {
     if (m instanceof BatchNorm2d || m instanceof GroupNorm) for (const [n] of m.namedParameters(prefix)) normParams.add(n);
   }
   const wdNorm = o.weightDecayNorm ?? 0;
   const wdBias = o.weightDecayBias ?? o.weightDecay;
-  return model
-    .namedParameters()
-    .filter(([, v]) => v.trainable)
-    .map(([name, variable]) => {
-      const weightDecay = normParams.has(name) ? wdNorm : name === 'bias' || name.endsWith('.bias') ? wdBias : o.weightDecay;
-      return { name, variable, weightDecay };
-    });
+  const all = model.namedParameters();
+  const rules = o.paramGroups ?? [];
+  const ruleOf = firstMatchingRule(
+    all.map(([n]) => n),
+    rules,
+  );
+  const decided = new Set(ruleOf);
+  rules.forEach((r, i) => {
+    if (decided.has(i)) return;
+    const where = `${o.source ?? 'config'}: optimizer.paramGroups[${i}].match`;
+    const names = all.map(([n]) => n);
+    if (names.some((n) => globRegExp(r.match).test(n))) throw new ConfigError(`${where}: every parameter "${r.match}" matches is taken by an earlier rule (the first match wins)`);
+    throw new ConfigError(`${where}: "${r.match}" matches no parameter of the model (names begin ${namePrefixes(names)})`);
+  });
+  const out: DetectionParamEntry[] = [];
+  all.forEach(([name, variable], k) => {
+    if (!variable.trainable) return;
+    const rule = ruleOf[k] >= 0 ? rules[ruleOf[k]] : undefined;
+    const recipe = normParams.has(name) ? wdNorm : name === 'bias' || name.endsWith('.bias') ? wdBias : o.weightDecay;
+    out.push({ name, variable, weightDecay: rule?.weightDecay ?? recipe, lrMult: rule?.lrMult ?? 1 });
+  });
+  return out;
+}
+
+/**
+ * Whether Sgd applies a parameter's `lrMult` (optim/sgd.ts reads one lr for all parameters
+ * today): one step of a zero-multiplier parameter must leave it unchanged. A config rule with
+ * lrMult != 1 is refused rather than silently trained at the full rate.
+ */
+export function sgdAppliesLrMult(): boolean {
+  const v = tf.variable(tf.zeros([1]), true);
+  const g = tf.ones([1]);
+  const probe: DetectionParamEntry = { name: 'probe', variable: v, weightDecay: 0, lrMult: 0 };
+  const sgd = new Sgd([probe], { momentum: 0 });
+  try {
+    sgd.step(new Map([['probe', g]]), 1);
+    return v.dataSync()[0] === 0;
+  } finally {
+    sgd.dispose();
+    tf.dispose([v, g]);
+  }
 }

@@ -1,21 +1,25 @@
 /**
  * From a validated detection config to a ready DetectionTrainer: generates the synthetic data
- * when the config asks for it and it is missing, opens the training and evaluation sets, builds
- * the detector with numClasses = K + 1 and per-step sampler streams, and wires the recipe's
- * optimiser and schedule.
+ * when the config asks for it and it is missing, checks the data paths, opens the training and
+ * evaluation sets, builds the detector (GeneralizedRcnn with numClasses = K + 1, or CascadeRcnn
+ * with K) with per-step sampler and resize streams, loads the backbone's weights when the config
+ * names a file, and wires the recipe's optimiser (with the config's per-name rules) and schedule.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { loadCheckpoint, type LoadCheckpointResult } from '@tfvision/backbones';
 import { generateSyntheticCoco } from '@tfvision/coco';
-import { GeneralizedRcnn, type RcnnConfig } from '@tfvision/heads';
-import { withMathRandom } from '@tfvision/nn';
-import { Rng } from '../rng.js';
-import { detectionConfigHash, detectionModelConfig, presetName, type DetectionTrainConfig } from './detection-config.js';
+import type { CascadeRcnn, GeneralizedRcnn } from '@tfvision/heads';
+import { ConfigError } from '../config/schema.js';
+import { buildSeeded } from './build-detector.js';
+import { detectionConfigHash, detectionConfigSource, detectionModelConfig, presetName, type DetectionTrainConfig } from './detection-config.js';
 import { baseLearningRate } from './detection-lr.js';
 import { checkSameCategories, DetectionEvalSet, DetectionTrainSet, type DetectionSplit } from './detection-data.js';
 import { DetectionLoader } from './detection-loader.js';
+import { sgdAppliesLrMult } from './detection-param-groups.js';
 import { DetectionTrainer, type DetectionTrainerOptions } from './detection-trainer.js';
-import { StepRandperm } from './step-randperm.js';
+import { StepRandomSources } from './step-resize-random.js';
+import type { TrainableDetector } from './trainable-detector.js';
 
 export interface DetectionRunOptions {
   outDir: string;
@@ -26,30 +30,54 @@ export interface DetectionRunOptions {
   onEval?: DetectionTrainerOptions['onEval'];
   /** Where the config's relative data paths start. Default: the working directory. */
   cwd?: string;
+  /** Named in config errors. Default: the file the config was loaded from. */
+  source?: string;
 }
 
 export interface DetectionRun {
   trainer: DetectionTrainer;
-  model: GeneralizedRcnn;
+  model: TrainableDetector;
   trainSet: DetectionTrainSet;
   evalSet: DetectionEvalSet;
   modelName: string;
   baseLr: number;
+  /** What model.backbone.weights loaded (absent without weights, or on resume, where the checkpoint holds them). */
+  backboneWeights?: LoadCheckpointResult & { path: string };
   close(): void;
 }
 
-/**
- * Builds the detector with its random initialisation drawn from `seed` (tfjs seeds unseeded
- * initialisers from Math.random), so two runs of one config start from the same weights.
- */
-export function buildSeeded(config: RcnnConfig, randperm: StepRandperm, seed: number): GeneralizedRcnn {
-  const rng = new Rng(seed).fork(0xc0ffee);
-  return withMathRandom(() => rng.next(), () => new GeneralizedRcnn(config, { randperm: randperm.source }));
-}
+export { buildSeeded } from './build-detector.js';
 
 export function splitPaths(c: DetectionTrainConfig, which: 'train' | 'val', cwd = process.cwd()): DetectionSplit {
   const root = resolve(cwd, c.data.root);
   return { annotations: resolve(root, c.data[which].annotations), images: resolve(root, c.data[which].images) };
+}
+
+/** Stops with one line naming the config file and field when a data path is missing. */
+export function checkDataPaths(c: DetectionTrainConfig, source: string, cwd = process.cwd()): void {
+  for (const which of ['train', 'val'] as const) {
+    const split = splitPaths(c, which, cwd);
+    const hint = `(data.root ${c.data.root}; pass --data DIR)`;
+    if (!existsSync(split.annotations)) throw new ConfigError(`${source}: data.${which}.annotations: ${split.annotations} does not exist ${hint}`);
+    if (!existsSync(split.images) || !statSync(split.images).isDirectory()) throw new ConfigError(`${source}: data.${which}.images: ${split.images} is not a directory ${hint}`);
+  }
+}
+
+/**
+ * Loads model.backbone.weights into the detector's backbone body (strict: every body tensor
+ * present with its shape; a classifier head in the file is dropped). Errors name the config
+ * file and field.
+ */
+export function loadBackboneWeights(model: GeneralizedRcnn | CascadeRcnn, c: DetectionTrainConfig, source: string, cwd = process.cwd()): (LoadCheckpointResult & { path: string }) | undefined {
+  const given = c.model.backbone.weights;
+  if (given === undefined) return undefined;
+  const path = resolve(cwd, given);
+  if (!existsSync(path)) throw new ConfigError(`${source}: model.backbone.weights: ${path} does not exist`);
+  try {
+    return { ...loadCheckpoint(model.backbone.body, c.model.backbone.name, path, { source: path }), path };
+  } catch (err) {
+    throw new ConfigError(`${source}: model.backbone.weights: ${(err as Error).message}`);
+  }
 }
 
 /** Writes the config's synthetic train/val sets under data.root unless their annotations exist. */
@@ -70,17 +98,31 @@ export async function ensureSynthData(c: DetectionTrainConfig, cwd = process.cwd
 
 export async function buildDetectionRun(c: DetectionTrainConfig, o: DetectionRunOptions): Promise<DetectionRun> {
   const cwd = o.cwd ?? process.cwd();
+  const source = o.source ?? detectionConfigSource(c);
+  const rules = c.optimizer.paramGroups ?? [];
+  const withLrMult = rules.findIndex((r) => r.lrMult !== undefined && r.lrMult !== 1);
+  if (withLrMult >= 0 && !sgdAppliesLrMult()) {
+    throw new ConfigError(`${source}: optimizer.paramGroups[${withLrMult}].lrMult: the optimiser (optim/sgd.ts) does not apply per-parameter lr multipliers yet; remove lrMult or use 1`);
+  }
   await ensureSynthData(c, cwd);
-  const withMasks = c.model.type === 'mask_rcnn';
+  checkDataPaths(c, source, cwd);
+  const withMasks = c.model.type === 'mask_rcnn' || c.model.type === 'cascade_mask_rcnn';
   const trainSet = await DetectionTrainSet.open(splitPaths(c, 'train', cwd), { masks: withMasks });
   const evalSet = await DetectionEvalSet.open(splitPaths(c, 'val', cwd));
   checkSameCategories(trainSet.labels, evalSet.dataset.labels);
-  const randperm = new StepRandperm(c.seed);
-  const rcnn = detectionModelConfig(c, trainSet.labels.numClasses + 1);
-  const model = buildSeeded(rcnn, randperm, c.seed);
+  const randperm = new StepRandomSources(c.seed);
+  const modelConfig = detectionModelConfig(c, trainSet.labels.numClasses, source);
+  const model = buildSeeded(modelConfig, randperm, c.seed);
+  let backboneWeights: DetectionRun['backboneWeights'];
+  try {
+    if (!o.resume) backboneWeights = loadBackboneWeights(model, c, source, cwd);
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
   const totalSteps = o.totalSteps ?? c.schedule.iterations;
   const loader = new DetectionLoader(trainSet, { batchSize: c.optimizer.batchSize, seed: c.seed, flipProb: c.data.flipProb, prefetch: c.data.prefetch });
-  const trainer = new DetectionTrainer({
+  const options: DetectionTrainerOptions = {
     model,
     randperm,
     loader,
@@ -89,7 +131,7 @@ export async function buildDetectionRun(c: DetectionTrainConfig, o: DetectionRun
     totalSteps,
     lr: { lrPer16: c.optimizer.lr, warmupIters: Math.min(c.schedule.warmupIters, totalSteps), warmupFactor: c.schedule.warmupFactor, milestones: c.schedule.milestones.filter((m) => m <= totalSteps), gamma: c.schedule.gamma },
     momentum: c.optimizer.momentum,
-    decay: { weightDecay: c.optimizer.weightDecay, weightDecayNorm: c.optimizer.weightDecayNorm, weightDecayBias: c.optimizer.weightDecayBias },
+    decay: { weightDecay: c.optimizer.weightDecay, weightDecayNorm: c.optimizer.weightDecayNorm, weightDecayBias: c.optimizer.weightDecayBias, paramGroups: rules, source },
     clipGradNorm: c.optimizer.clipGradNorm === false ? undefined : c.optimizer.clipGradNorm,
     outDir: o.outDir,
     resume: o.resume,
@@ -101,7 +143,15 @@ export async function buildDetectionRun(c: DetectionTrainConfig, o: DetectionRun
     keepCheckpoints: c.checkpoint.keep,
     progress: o.progress,
     onEval: o.onEval,
-  });
+  };
+  let trainer: DetectionTrainer;
+  try {
+    trainer = new DetectionTrainer(options);
+  } catch (err) {
+    // A parameter rule that matches nothing is found here, once the model's names exist.
+    model.dispose();
+    throw err;
+  }
   return {
     trainer,
     model,
@@ -109,6 +159,7 @@ export async function buildDetectionRun(c: DetectionTrainConfig, o: DetectionRun
     evalSet,
     modelName: presetName(c),
     baseLr: baseLearningRate({ lrPer16: c.optimizer.lr, batchSize: c.optimizer.batchSize }),
+    ...(backboneWeights ? { backboneWeights } : {}),
     close() {
       trainer.dispose();
       model.dispose();

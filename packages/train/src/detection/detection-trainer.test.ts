@@ -17,7 +17,7 @@ import { DetectionLoader } from './detection-loader.js';
 import { detectionLrAt } from './detection-lr.js';
 import { detectionParamGroups } from './detection-param-groups.js';
 import { DetectionTrainer } from './detection-trainer.js';
-import { clipGradNorm } from './grad-clip.js';
+import { clipGradNorm } from '../engine/index.js';
 import { StepRandperm } from './step-randperm.js';
 import { buildSeeded } from './detection-run.js';
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Batch } from '../data/index.js';
 import type { BatchSource } from './batch-source.js';
-import { NonFiniteLossError } from './errors.js';
+import { NonFiniteLossError } from '../engine/index.js';
 import { readLog } from './jsonl-log.js';
-import { ProgressLine } from './progress.js';
+import { ProgressLine } from '../engine/index.js';
 import { SquaresDataset, squaresLoader, tinyResNet } from './testing.js';
 import { ClassificationTrainer, type TrainerOptions } from './trainer.js';
 

@@ -1,13 +1,15 @@
-/** What the progress line shows. */
+/** The progress line on stderr: step, epoch, the loss and each loss of the dict, lr, steps/s, images/s, ETA. */
+
 export interface ProgressInfo {
   step: number;
   totalSteps: number;
   epoch: number;
   loss: number;
+  /** Shown one by one when the dict has more than one loss. */
+  losses: Record<string, number>;
   lr: number;
+  stepsPerSecond: number;
   imagesPerSecond: number;
-  /** Seconds to the end at the current rate. */
-  etaSeconds: number;
 }
 
 export function formatDuration(seconds: number): string {
@@ -19,11 +21,15 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}h${String(m).padStart(2, '0')}m` : `${m}m${String(r).padStart(2, '0')}s`;
 }
 
-export function formatProgress(p: ProgressInfo): string {
+/** `labels` shortens loss names for one line (default: the name without its "loss_" prefix). */
+export function formatProgress(p: ProgressInfo, labels: Readonly<Record<string, string>> = {}): string {
   const width = 20;
   const filled = Math.min(width, Math.round((p.step / p.totalSteps) * width));
   const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
-  return `[${bar}] step ${p.step}/${p.totalSteps} ep ${p.epoch} loss ${p.loss.toFixed(4)} lr ${p.lr.toExponential(3)} ${p.imagesPerSecond.toFixed(1)} img/s ETA ${formatDuration(p.etaSeconds)}`;
+  const names = Object.keys(p.losses);
+  const parts = names.length > 1 ? ` (${names.map((k) => `${labels[k] ?? k.replace(/^loss_/, '')} ${p.losses[k].toFixed(3)}`).join(' ')})` : '';
+  const eta = p.stepsPerSecond > 0 ? (p.totalSteps - p.step) / p.stepsPerSecond : NaN;
+  return `[${bar}] step ${p.step}/${p.totalSteps} ep ${p.epoch} loss ${p.loss.toFixed(4)}${parts} lr ${p.lr.toExponential(3)} ${p.stepsPerSecond.toFixed(2)} it/s ${p.imagesPerSecond.toFixed(1)} img/s ETA ${formatDuration(eta)}`;
 }
 
 /**
@@ -38,13 +44,14 @@ export class ProgressLine {
     private readonly out: { write(s: string): unknown; isTTY?: boolean } = process.stderr,
     private readonly intervalMs = out.isTTY ? 250 : 10_000,
     private readonly now: () => number = () => Date.now(),
+    private readonly labels: Readonly<Record<string, string>> = {},
   ) {}
 
   update(p: ProgressInfo, force = false): void {
     const t = this.now();
     if (!force && t - this.last < this.intervalMs) return;
     this.last = t;
-    const line = formatProgress(p);
+    const line = formatProgress(p, this.labels);
     if (this.out.isTTY) {
       this.out.write(`\r${line}\x1b[K`);
       this.drawn = true;

@@ -1,3 +1,7 @@
+/**
+ * Atomic training checkpoints (detectron2's Checkpointer + PeriodicCheckpointer files): weights,
+ * momentum buffers and the trainer state of one step in a directory that appears whole or not at all.
+ */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadStateDictFile, readSafetensors, saveStateDict, writeFileAtomic, writeSafetensors, type Module } from '@tfvision/nn';
@@ -16,9 +20,16 @@ export interface TrainerState {
   /** Data order and augmentation derive from (dataSeed, epoch, sample index) alone. */
   dataSeed: number;
   configHash: string;
-  /** Best evaluation top-1 so far (NaN-free: -1 when none). */
-  bestTop1: number;
+  /** The watched metric's best evaluation so far (null before the first one). */
+  best: BestMetric | null;
   savedAt: string;
+}
+
+/** The best value of the metric a BestCheckpointHook watches, and the step it was reached at. */
+export interface BestMetric {
+  metric: string;
+  value: number;
+  step: number;
 }
 
 const MODEL_FILE = 'model.safetensors';
@@ -36,8 +47,16 @@ export function checkpointName(step: number): string {
  * any moment leaves `latest.json` naming a complete checkpoint. Older ones beyond `keep` go.
  */
 export async function saveCheckpoint(dir: string, model: Module, optimizer: Sgd, state: TrainerState, keep: number): Promise<string> {
-  mkdirSync(dir, { recursive: true });
   const name = checkpointName(state.step);
+  const finalDir = await writeCheckpointDir(dir, name, model, optimizer, state);
+  writeFileAtomic(join(dir, LATEST), [new TextEncoder().encode(`${JSON.stringify({ checkpoint: name, step: state.step })}\n`)]);
+  pruneCheckpoints(dir, keep);
+  return finalDir;
+}
+
+/** The three files into a hidden temporary directory, renamed to dir/name (replacing one there). */
+export async function writeCheckpointDir(dir: string, name: string, model: Module, optimizer: Sgd, state: TrainerState): Promise<string> {
+  mkdirSync(dir, { recursive: true });
   const finalDir = join(dir, name);
   const tmp = join(dir, `.${name}.${process.pid}.tmp`);
   rmSync(tmp, { recursive: true, force: true });
@@ -47,8 +66,6 @@ export async function saveCheckpoint(dir: string, model: Module, optimizer: Sgd,
   writeFileAtomic(join(tmp, STATE_FILE), [new TextEncoder().encode(`${JSON.stringify(state, null, 2)}\n`)]);
   rmSync(finalDir, { recursive: true, force: true });
   renameSync(tmp, finalDir);
-  writeFileAtomic(join(dir, LATEST), [new TextEncoder().encode(`${JSON.stringify({ checkpoint: name, step: state.step })}\n`)]);
-  pruneCheckpoints(dir, keep);
   return finalDir;
 }
 
@@ -81,11 +98,13 @@ export function latestCheckpoint(dir: string): string | undefined {
 function readState(path: string): TrainerState {
   const file = join(path, STATE_FILE);
   const s = JSON.parse(readFileSync(file, 'utf8')) as Partial<TrainerState>;
-  for (const key of ['step', 'totalSteps', 'epoch', 'batchInEpoch', 'dataSeed', 'bestTop1'] as const) {
+  for (const key of ['step', 'totalSteps', 'epoch', 'batchInEpoch', 'dataSeed'] as const) {
     if (typeof s[key] !== 'number') throw new Error(`${file}: ${key}: expected a number, got ${JSON.stringify(s[key])}`);
   }
   if (!Array.isArray(s.rngState)) throw new Error(`${file}: rngState: expected an array of numbers`);
   if (typeof s.configHash !== 'string') throw new Error(`${file}: configHash: expected a string`);
+  const b = s.best;
+  if (b !== null && (typeof b !== 'object' || typeof b.metric !== 'string' || typeof b.value !== 'number' || typeof b.step !== 'number')) throw new Error(`${file}: best: expected null or { metric, value, step }, got ${JSON.stringify(b)}`);
   return s as TrainerState;
 }
 
