@@ -7,8 +7,10 @@ import { checkBackendName } from '../checks.js';
 import { resolveConfigPath } from '../configs.js';
 import { checkResumable, checkRunDir, removeRunFiles, type RunDirMode } from './train-run-dir.js';
 import { runTrainDet, TRAIN_DET_HELP } from './train-det.js';
+import { runTrainSeg, TRAIN_SEG_HELP } from './train-seg.js';
 
 const HELP = `${TRAIN_DET_HELP}
+${TRAIN_SEG_HELP}
 tfvision train cls --config C [--data DIR] [--resume | --overwrite] [--out DIR] [--steps N] [--epochs N] [--backend X]
 
 Trains a classifier with the ResNeSt ImageNet recipe from a JSON config: a path, or the name
@@ -39,13 +41,14 @@ const isDir = (p: string): boolean => existsSync(p) && statSync(p).isDirectory()
 
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'train classifiers (ResNeSt ImageNet recipe) and detectors (Faster/Mask R-CNN)',
+  summary: 'train classifiers (ResNeSt ImageNet recipe), detectors (Faster/Mask R-CNN) and segmenters (DeepLabV3/V3+)',
   help: HELP,
   async run(argv: string[]): Promise<number> {
     if (argv[0] === 'det') return runTrainDet(argv.slice(1));
+    if (argv[0] === 'seg') return runTrainSeg(argv.slice(1));
     const args = parseArgs(argv, { values: ['config', 'data', 'out', 'steps', 'epochs', 'backend'], booleans: ['resume', 'overwrite'] }, 'train');
     const [task, ...extra] = args.positional;
-    if (task !== 'cls') throw new UsageError(task === undefined ? 'missing task: tfvision train cls --config C (or train det)' : `unknown task "${task}" (known: cls, det)`);
+    if (task !== 'cls') throw new UsageError(task === undefined ? 'missing task: tfvision train cls --config C (or train det, train seg)' : `unknown task "${task}" (known: cls, det, seg)`);
     if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
     const configFlag = stringFlag(args, 'config');
     if (!configFlag) throw new UsageError('--config is required');
