@@ -3,10 +3,11 @@ import { crossEntropy, initBackend } from '@tfvision/nn';
 import { UsageError } from '../command.js';
 import { checkModelName } from '../checks.js';
 import { numberFlag, parseArgs, stringFlag } from '../args.js';
+import { countStepKernels, formatKernelCounts } from './kernel-count.js';
 
 export const MODEL_BENCH_HELP = `Usage: tfvision model bench NAME [--batch B] [--mode infer|train] [--size 224]
                             [--backend X] [--iters N] [--warmup N]
-                            [--grad-checkpointing auto|on|off] [--json]
+                            [--grad-checkpointing auto|on|off] [--count-kernels] [--json]
 
 Times a registered backbone on random input. infer: one forward pass; train: forward,
 softmax cross-entropy loss, backward and an SGD step (BatchNorm in training mode).
@@ -14,6 +15,10 @@ Reports the median over N timed iterations (default 5) after warm-up ones (defau
 --grad-checkpointing: recompute each block's activations in the backward pass (train mode);
 auto (default) turns it on for training on wasm, whose 4 GB heap does not hold a 224x224
 ResNet-50 step at batch 8 otherwise.
+--count-kernels: instead of timing, counts the kernels (tf.profile) of one inference forward
+and one training step (forward, loss, backward, tfvision's SGD) at --batch and --size; --json
+prints {"name","backend","batch","size","infer","train","optimizer"}, each with dispatches,
+leaves, invocations and byName.
 --json prints {"name","backend","batch","mode","imagesPerSecond"} (plus size, iters,
 medianMs, gradCheckpointing).`;
 
@@ -130,7 +135,7 @@ function positiveInt(value: number, flag: string): number {
 
 /** `tfvision model bench ...`; returns the exit code. */
 export async function runModelBench(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { values: ['batch', 'mode', 'size', 'backend', 'iters', 'warmup', 'grad-checkpointing'], booleans: ['json'] }, 'model bench');
+  const args = parseArgs(argv, { values: ['batch', 'mode', 'size', 'backend', 'iters', 'warmup', 'grad-checkpointing'], booleans: ['json', 'count-kernels'] }, 'model bench');
   const [name, ...extra] = args.positional;
   if (!name) throw new UsageError('model bench: NAME is required (see `tfvision model list`)');
   if (extra.length) throw new UsageError(`model bench: unexpected argument "${extra[0]}"`);
@@ -151,6 +156,12 @@ export async function runModelBench(argv: string[]): Promise<number> {
   const registry = await loadRegistry();
   const model = registry.createBackbone(name);
   try {
+    if (args.flags.has('count-kernels')) {
+      const counts = await countStepKernels(model as unknown as Parameters<typeof countStepKernels>[0], options.batch, options.size);
+      const backend = tf.getBackend();
+      process.stdout.write(args.flags.has('json') ? `${JSON.stringify({ name, backend, batch: options.batch, size: options.size, ...counts })}\n` : `${formatKernelCounts(name, backend, options.batch, options.size, counts)}\n`);
+      return 0;
+    }
     const result = await benchModel(name, model, options);
     if (args.flags.has('json')) {
       process.stdout.write(`${JSON.stringify({ ...result, provider: choice.provider })}\n`);

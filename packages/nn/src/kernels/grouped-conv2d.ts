@@ -101,15 +101,19 @@ function backpropFilter(policy: GroupedConvPolicy) {
   });
 }
 
+/** A backend's own grouped kernels; each gets the composite one to fall back on. */
+export type GroupedConvNative = Partial<Record<'forward' | 'backpropInput' | 'backpropFilter', (composite: tf.KernelFunc) => tf.KernelFunc>>;
+
 /**
  * Registers the three grouped kernels for one backend with the given chunking policy; a
- * backend-specific forward (the WGSL shader on webgpu) replaces the composite one.
+ * backend-specific forward (the WGSL shader on webgpu) replaces the composite one, and
+ * `native` may wrap any of the three (TensorFlow's own grouped Conv2D on tensorflow).
  */
-export function registerGroupedConvKernels(backendName: string, policy: GroupedConvPolicy, nativeForward?: tf.KernelFunc): void {
+export function registerGroupedConvKernels(backendName: string, policy: GroupedConvPolicy, nativeForward?: tf.KernelFunc, native: GroupedConvNative = {}): void {
   const kernels: [string, tf.KernelFunc][] = [
-    [GroupedConv2D, nativeForward ?? forward(policy)],
-    [GroupedConv2DBackpropInput, backpropInput(policy)],
-    [GroupedConv2DBackpropFilter, backpropFilter(policy)],
+    [GroupedConv2D, native.forward ? native.forward(forward(policy)) : nativeForward ?? forward(policy)],
+    [GroupedConv2DBackpropInput, native.backpropInput ? native.backpropInput(backpropInput(policy)) : backpropInput(policy)],
+    [GroupedConv2DBackpropFilter, native.backpropFilter ? native.backpropFilter(backpropFilter(policy)) : backpropFilter(policy)],
   ];
   for (const [kernelName, kernelFunc] of kernels) {
     if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);

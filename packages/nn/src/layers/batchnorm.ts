@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Layer } from '../module.js';
-import { batchNormTrain } from './batchnorm-train.js';
+import { batchNormTrainStep } from './batchnorm-train.js';
 import { isRecomputing } from '../checkpoint.js';
 
 export interface BatchNorm2dOptions {
@@ -64,17 +64,16 @@ export class BatchNorm2d extends Layer<tf.Tensor4D, tf.Tensor4D> {
         const shift = tf.sub(this.bias, tf.mul(this.runningMean, scale));
         return tf.add(tf.mul(x, scale), shift) as tf.Tensor4D;
       }
-      const { y, mean, variance } = batchNormTrain(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps);
-      const n = x.shape[0] * x.shape[1] * x.shape[2];
-      const m = this.momentum;
       // A checkpointed block's backward pass runs its forward again: count the batch once.
-      if (!isRecomputing()) tf.tidy(() => {
-        const unbiased = tf.mul(variance, n / Math.max(n - 1, 1));
-        this.runningMean.assign(tf.add(tf.mul(this.runningMean, 1 - m), tf.mul(mean, m)));
-        this.runningVar.assign(tf.add(tf.mul(this.runningVar, 1 - m), tf.mul(unbiased, m)));
+      const update = !isRecomputing();
+      const running = update ? { mean: this.runningMean as tf.Tensor1D, variance: this.runningVar as tf.Tensor1D, momentum: this.momentum } : undefined;
+      const { y, stats, runningMean, runningVar } = batchNormTrainStep(x, this.weight as tf.Tensor1D, this.bias as tf.Tensor1D, this.eps, running);
+      if (runningMean && runningVar) {
+        this.runningMean.assign(runningMean);
+        this.runningVar.assign(runningVar);
         this.numBatchesTracked.assign(tf.add(this.numBatchesTracked, tf.scalar(1, 'int32')));
-      });
-      tf.dispose([mean, variance]);
+      }
+      tf.dispose([stats, ...(runningMean && runningVar ? [runningMean, runningVar] : [])]);
       return y;
     });
   }

@@ -6,6 +6,8 @@ export interface ParamEntry {
   name: string;
   variable: tf.Variable;
   weightDecay: number;
+  /** This parameter's learning rate is the step's lr times this (detectron2's per-name lr factors). Default 1. */
+  lrMult?: number;
 }
 
 /**

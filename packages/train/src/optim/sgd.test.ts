@@ -45,6 +45,22 @@ describe('paramGroupsForModel', () => {
 });
 
 describe('Sgd', () => {
+  it("scales a parameter's rate by its lrMult (momentum buffers as torch's per-group lr keeps them)", () => {
+    const m = tiny();
+    const groups = paramGroupsForModel(m, 0.1).map((p) => (p.name === 'fc.weight' ? { ...p, lrMult: 0.5 } : p));
+    const opt = new Sgd(groups, { momentum: 0.9 });
+    const g = grads();
+    opt.step(g, 0.1);
+    // w: g = 0.7, buf = 0.7, w = 2 - 0.05*0.7; bias at the full rate: 1 - 0.1*0.25.
+    expect(value(m.fc.weight)).toBeCloseTo(1.965, 6);
+    expect(value(m.fc.bias as tf.Variable)).toBeCloseTo(0.975, 6);
+    opt.step(g, 0.1);
+    // w: g = 0.5 + 0.1*1.965 = 0.6965, buf = 0.63 + 0.6965 = 1.3265, w = 1.965 - 0.05*1.3265.
+    expect(value(m.fc.weight)).toBeCloseTo(1.898675, 6);
+    opt.dispose();
+    tf.dispose([...g.values()]);
+  });
+
   it('matches PyTorch momentum SGD by hand over two steps (wd only on the linear weight)', () => {
     const m = tiny();
     const opt = new Sgd(paramGroupsForModel(m, 0.1), { momentum: 0.9 });

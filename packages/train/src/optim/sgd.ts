@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HostTensor } from '@tfvision/nn';
 import type { ParamEntry } from './param-groups.js';
+import { sgdMomentumUpdate } from './sgd-kernel.js';
 
 export interface SgdOptions {
   momentum: number;
@@ -11,7 +12,9 @@ export interface SgdOptions {
  * SGD with momentum, PyTorch semantics (dampening 0): g ← g + wd·w, buf ← m·buf + g, then
  * w ← w − lr·(g + m·buf) with Nesterov or w ← w − lr·buf without. Buffers start at zero, which
  * equals PyTorch's "buf = g on the first step" when dampening is 0. The learning rate is passed
- * to each `step`, because the schedule changes it every iteration.
+ * to each `step`, because the schedule changes it every iteration; a parameter's `lrMult` scales
+ * it (torch: a param group's own lr). Each parameter's update is one kernel (sgd-kernel.ts),
+ * bit-identical to the same rule written as tf ops.
  */
 export class Sgd {
   readonly params: ParamEntry[];
@@ -30,7 +33,8 @@ export class Sgd {
       if (seen.has(p.name)) throw new Error(`Sgd: parameter "${p.name}" given twice`);
       seen.add(p.name);
       // Allocated up front so the tensor count is the same before and after every step.
-      if (this.momentum > 0) this.buffers.set(p.name, tf.variable(tf.zerosLike(p.variable), false));
+      // (tidy frees the zeros the variable was made from; variables survive it.)
+      if (this.momentum > 0) this.buffers.set(p.name, tf.tidy(() => tf.variable(tf.zerosLike(p.variable), false)));
     }
   }
 
@@ -40,16 +44,14 @@ export class Sgd {
     for (const p of this.params) {
       const g0 = grads.get(p.name);
       if (!g0) throw new Error(`Sgd.step: no gradient for "${p.name}"`);
-      tf.tidy(() => {
-        let g = p.weightDecay !== 0 ? tf.add(g0, tf.mul(p.variable, p.weightDecay)) : g0;
-        const buf = this.buffers.get(p.name);
-        if (buf) {
-          const next = tf.add(tf.mul(buf, m), g);
-          buf.assign(next);
-          g = this.nesterov ? tf.add(g, tf.mul(next, m)) : next;
-        }
-        p.variable.assign(tf.sub(p.variable, tf.mul(g, lr)));
-      });
+      const buf = this.buffers.get(p.name);
+      const next = sgdMomentumUpdate(p.variable, g0, buf, { lr: p.lrMult === undefined ? lr : lr * p.lrMult, momentum: m, weightDecay: p.weightDecay, nesterov: this.nesterov });
+      p.variable.assign(next.param);
+      next.param.dispose();
+      if (buf && next.buf) {
+        buf.assign(next.buf);
+        next.buf.dispose();
+      }
     }
   }
 
