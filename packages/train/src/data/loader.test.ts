@@ -82,7 +82,7 @@ describe('DataLoader (workers: 0)', () => {
   });
 });
 
-const workerScript = fileURLToPath(new URL('../../dist/data/loader-worker.js', import.meta.url));
+const workerScript = fileURLToPath(new URL('../../dist/data/batch-worker.js', import.meta.url));
 const haveBuild = existsSync(workerScript);
 // Worker threads run compiled JavaScript, so this needs `npx tsc -p packages/train/tsconfig.build.json`;
 // jest's in-process transform cannot serve .ts files to a worker.

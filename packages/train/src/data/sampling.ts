@@ -1,7 +1,15 @@
 /**
- * The loader's determinism contract in two functions: the sample order of an epoch depends only
- * on (seed, epoch), and the augmentation generator of a sample only on (seed, epoch, index).
- * Worker count, prefetch depth and the resume point therefore cannot change any batch.
+ * The loader's determinism contract: the sample order of an epoch depends only on (seed, epoch),
+ * and the augmentation generator of a sample only on (seed, epoch, position or index). Worker
+ * count, prefetch depth and the resume point therefore cannot change any batch.
+ *
+ * Two rules exist because two families of runs were recorded with them:
+ * - `indexStreams` (classification): the order is stream 1 of the seed, the generator of dataset
+ *   sample i is stream 2 → epoch → i, so a sample gets the same augmentation whatever batch it
+ *   lands in;
+ * - `positionStreams` (detection, segmentation): the order and the generators are streams of the
+ *   epoch (the order stream 0, the sample at position p of the epoch stream p + 1), so a step's
+ *   batch is fixed by (seed, step).
  */
 import { Rng } from '../rng.js';
 
@@ -10,6 +18,14 @@ const AUGMENT_STREAM = 2;
 
 function checkU32(name: string, v: number): void {
   if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new Error(`${name} must be an integer in 0..2^32-1, got ${v}`);
+}
+
+/** How a loader orders an epoch and seeds each sample's transform. */
+export interface SamplingRule {
+  /** Dataset indices of `epoch` in training order (a permutation of 0..n-1). */
+  order(n: number, epoch: number): Int32Array;
+  /** The generator of the sample at `position` of `epoch`'s order, dataset index `index`. */
+  sampleRng(epoch: number, position: number, index: number): Rng;
 }
 
 /** Dataset indices of an epoch: a seeded Fisher-Yates permutation, or 0..n-1 without shuffling. */
@@ -25,4 +41,28 @@ export function sampleRng(seed: number, epoch: number, index: number): Rng {
   checkU32('epoch', epoch);
   checkU32('index', index);
   return new Rng(seed).fork(AUGMENT_STREAM).fork(epoch).fork(index);
+}
+
+/** Classification's rule: streams keyed by dataset index. */
+export function indexStreams(seed: number, shuffle: boolean): SamplingRule {
+  return {
+    order: (n, epoch) => epochOrder(n, seed, epoch, shuffle),
+    sampleRng: (epoch, _position, index) => sampleRng(seed, epoch, index),
+  };
+}
+
+/** Detection's and segmentation's rule: always shuffled, streams keyed by position in the epoch. */
+export function positionStreams(seed: number): SamplingRule {
+  const root = new Rng(seed);
+  return {
+    order(n, epoch) {
+      checkU32('epoch', epoch);
+      return Int32Array.from(root.fork(epoch).shuffle(Array.from({ length: n }, (_, i) => i)));
+    },
+    sampleRng(epoch, position) {
+      checkU32('epoch', epoch);
+      checkU32('position', position + 1);
+      return root.fork(epoch).fork(position + 1);
+    },
+  };
 }

@@ -157,6 +157,17 @@ describe('detectionConfigHash', () => {
   });
 });
 
+describe('data.workers', () => {
+  it('is optional (absent = in-process), an integer >= 0, and outside the hash (batches do not depend on it)', () => {
+    const base = loadDetectionConfig(configFile('workers-none', {}));
+    const threaded = loadDetectionConfig(configFile('workers-2', { data: { workers: 2 } }));
+    expect([base.data.workers, threaded.data.workers]).toEqual([undefined, 2]);
+    expect(detectionConfigHash(threaded)).toBe(detectionConfigHash(base));
+    const bad = configFile('workers-bad', { data: { workers: -1 } });
+    expect(errorOf(bad)).toMatch(/workers-bad\.json: data\.workers: /);
+  });
+});
+
 describe('minSizeRange', () => {
   it('is the choice list lo..hi under each family key (np.random.randint(lo, hi + 1) drawn as a choice), replacing an inherited list', () => {
     // The synthetic base config sets minSize [96]; the range replaces it.

@@ -51,6 +51,8 @@ export interface DetectionTrainConfig {
     val: DetectionSplitConfig;
     flipProb: number;
     prefetch: number;
+    /** Worker threads decoding and augmenting (0 or absent: in-process); batches are the same for any count. */
+    workers?: number;
     /** When present and root/train's annotations are missing, the synthetic set is generated there first. */
     synth?: DetectionSynthConfig;
   };
@@ -102,13 +104,14 @@ export const DETECTION_CONFIG_SPEC: Spec = {
         val: split,
         flipProb: { kind: 'number', min: 0, max: 1 },
         prefetch: pos(true),
+        workers: { kind: 'number', min: 0, integer: true },
         synth: {
           kind: 'object',
           fields: { size: { kind: 'number', min: 32, max: 4096, integer: true }, colors: { kind: 'string', oneOf: ['category', 'random'] }, maxOcclusion: nonNeg(0.9), train: synthSplit, val: synthSplit },
           optional: ['maxOcclusion'],
         },
       },
-      optional: ['synth'],
+      optional: ['synth', 'workers'],
     },
     optimizer: {
       kind: 'object',
@@ -226,7 +229,7 @@ export function loadDetectionConfig(path: string, overrides: Record<string, unkn
  * weights from its checkpoint) and how often the run evaluates or saves are left out.
  */
 export function detectionConfigHash(c: DetectionTrainConfig): string {
-  const { root: _r, prefetch: _p, ...data } = c.data;
+  const { root: _r, prefetch: _p, workers: _n, ...data } = c.data;
   const { weights: _w, ...backbone } = c.model.backbone;
   const defining = { ...c, model: { ...c.model, backbone }, data, eval: undefined, checkpoint: undefined };
   const canon = (v: unknown): unknown =>

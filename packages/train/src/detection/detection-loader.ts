@@ -1,106 +1,79 @@
 /**
- * Training batches for detection, a pure function of (seed, step): the epoch's order is a seeded
- * shuffle of (seed, epoch), each sample's augmentation draws from a stream of (seed, epoch,
- * position), and step s is batch s mod stepsPerEpoch of epoch floor(s / stepsPerEpoch). So a run
- * resumed at step s loads exactly the batches an uninterrupted run would, whatever the prefetch.
- * Each epoch drops its last partial batch (every step has batchSize images, as detectron2's
- * infinite sampler gives). The only data-side transform is the horizontal flip: resizing to the
- * model's minSize/maxSize and padding happen in the model's GeneralizedRCNNTransform.
+ * Training batches for detection: the step loader (data/step-loader.ts) with the position-stream
+ * rule, so step s's batch is a pure function of (seed, s) and a resumed run loads what an
+ * uninterrupted one would, whatever the prefetch or worker count. Each epoch drops its last
+ * partial batch (every step has batchSize images, as detectron2's infinite sampler gives). The
+ * only data-side transform is the horizontal flip (detection-recipe.ts).
  */
-import { SeededRandom, randomHorizontalFlip, type DetectionSample, type Transform } from '@tfvision/coco';
-import { Rng } from '../rng.js';
+import type { DetectionSample } from '@tfvision/coco';
+import type { IndexedDataset } from '../data/batch-recipe.js';
+import { positionStreams } from '../data/sampling.js';
+import { StepLoader } from '../data/step-loader.js';
+import { compiledModule } from '../data/worker-pool.js';
+import type { DataPosition } from '../engine/step-source.js';
+import { detectionRecipe, type DetectionWorkerSource } from './detection-recipe.js';
 
-export interface DetectionSampleSource {
-  readonly length: number;
-  get(i: number): Promise<DetectionSample>;
-}
+export type DetectionSampleSource = IndexedDataset<DetectionSample>;
 
 export interface DetectionLoaderOptions {
   batchSize: number;
   seed: number;
   /** Probability of the horizontal flip (0 turns it off). Default 0.5. */
   flipProb?: number;
-  /** Steps loaded ahead of the consumer. Default 2. */
+  /** Steps loaded ahead of the consumer. Default max(2, workers). */
   prefetch?: number;
+  /** Worker threads decoding and flipping; 0 (default) loads in-process. */
+  workers?: number;
+  /** Required when workers > 0: the split the worker threads open again. */
+  workerSource?: DetectionWorkerSource;
 }
 
-/** Where step s falls in the data. */
-export interface DataPosition {
-  epoch: number;
-  batchInEpoch: number;
-}
+export type { DataPosition };
 
 export class DetectionLoader {
   readonly batchSize: number;
   readonly stepsPerEpoch: number;
-  private readonly seedRng: Rng;
-  private readonly transform: Transform | undefined;
-  private readonly prefetch: number;
-  private orderCache: { epoch: number; order: number[] } | undefined;
+  private readonly core: StepLoader<DetectionSample, DetectionSample, DetectionSample[]>;
 
   constructor(
     readonly source: DetectionSampleSource,
     readonly options: DetectionLoaderOptions,
   ) {
-    const { batchSize, seed } = options;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`DetectionLoader: batchSize must be a positive integer, got ${batchSize}`);
-    if (source.length < batchSize) throw new Error(`DetectionLoader: batchSize ${batchSize} exceeds the ${source.length} training images`);
     const flipProb = options.flipProb ?? 0.5;
     if (!(flipProb >= 0 && flipProb <= 1)) throw new Error(`DetectionLoader: flipProb must be in [0, 1], got ${flipProb}`);
-    this.prefetch = options.prefetch ?? 2;
-    if (!Number.isInteger(this.prefetch) || this.prefetch < 1) throw new Error(`DetectionLoader: prefetch must be a positive integer, got ${this.prefetch}`);
-    this.batchSize = batchSize;
-    this.stepsPerEpoch = Math.floor(source.length / batchSize);
-    this.seedRng = new Rng(seed);
-    this.transform = flipProb > 0 ? randomHorizontalFlip(flipProb) : undefined;
+    const workers = options.workers ?? 0;
+    if (workers > 0 && !options.workerSource) throw new Error('DetectionLoader: workers > 0 needs options.workerSource (the training split the worker threads open again)');
+    const workerFactory = workers > 0 && options.workerSource
+      ? { module: compiledModule(import.meta.url, './detection-recipe.js', 'DetectionLoader'), exportName: 'createDetectionRecipe', args: { ...options.workerSource, flipProb } }
+      : undefined;
+    this.core = new StepLoader(detectionRecipe(source, flipProb), {
+      name: 'DetectionLoader', batchSize: options.batchSize, rule: positionStreams(options.seed), prefetch: options.prefetch, workers, workerFactory,
+    });
+    this.batchSize = this.core.batchSize;
+    this.stepsPerEpoch = this.core.batchesPerEpoch;
   }
 
   position(step: number): DataPosition {
-    return { epoch: Math.floor(step / this.stepsPerEpoch), batchInEpoch: step % this.stepsPerEpoch };
+    return this.core.position(step);
   }
 
   /** The dataset indices of epoch `epoch`, in the order they are trained. */
   order(epoch: number): number[] {
-    if (this.orderCache?.epoch === epoch) return this.orderCache.order;
-    const order = this.seedRng.fork(epoch).shuffle(Array.from({ length: this.source.length }, (_, i) => i));
-    this.orderCache = { epoch, order };
-    return order;
+    return Array.from(this.core.order(epoch));
   }
 
   /** The (transformed) samples of optimiser step `step`. */
-  async batch(step: number): Promise<DetectionSample[]> {
-    const { epoch, batchInEpoch } = this.position(step);
-    const order = this.order(epoch);
-    const epochRng = this.seedRng.fork(epoch);
-    const samples: Promise<DetectionSample>[] = [];
-    for (let j = 0; j < this.batchSize; j++) {
-      const position = batchInEpoch * this.batchSize + j;
-      samples.push(
-        this.source.get(order[position]).then((s) => {
-          if (!this.transform) return s;
-          // One stream per (epoch, position), a different one from the shuffle's (stream 0 of the epoch).
-          return this.transform(s, new SeededRandom(epochRng.fork(position + 1).nextU32()));
-        }),
-      );
-    }
-    return Promise.all(samples);
+  batch(step: number): Promise<DetectionSample[]> {
+    return this.core.batch(step);
   }
 
   /** Batches of steps from..to-1, `prefetch` steps loaded ahead. */
   async *steps(from: number, to: number): AsyncGenerator<{ step: number; samples: DetectionSample[] }> {
-    const inFlight: { step: number; samples: Promise<DetectionSample[]> }[] = [];
-    let next = from;
-    const start = () => {
-      const p = this.batch(next);
-      p.catch(() => undefined); // surfaced when awaited
-      inFlight.push({ step: next++, samples: p });
-    };
-    while (next < to && inFlight.length < this.prefetch) start();
-    while (inFlight.length > 0) {
-      const head = inFlight.shift() as { step: number; samples: Promise<DetectionSample[]> };
-      const samples = await head.samples;
-      if (next < to) start();
-      yield { step: head.step, samples };
-    }
+    for await (const { step, batches } of this.core.steps(from, to)) yield { step, samples: batches[0] };
+  }
+
+  /** Stops the worker threads; safe to call more than once. */
+  close(): Promise<void> {
+    return this.core.close();
   }
 }

@@ -121,7 +121,11 @@ export async function buildDetectionRun(c: DetectionTrainConfig, o: DetectionRun
     throw err;
   }
   const totalSteps = o.totalSteps ?? c.schedule.iterations;
-  const loader = new DetectionLoader(trainSet, { batchSize: c.optimizer.batchSize, seed: c.seed, flipProb: c.data.flipProb, prefetch: c.data.prefetch });
+  const workers = c.data.workers ?? 0;
+  const loader = new DetectionLoader(trainSet, {
+    batchSize: c.optimizer.batchSize, seed: c.seed, flipProb: c.data.flipProb, prefetch: c.data.prefetch,
+    workers, ...(workers > 0 ? { workerSource: { split: splitPaths(c, 'train', cwd), masks: withMasks } } : {}),
+  });
   const options: DetectionTrainerOptions = {
     model,
     randperm,
@@ -163,6 +167,7 @@ export async function buildDetectionRun(c: DetectionTrainConfig, o: DetectionRun
     close() {
       trainer.dispose();
       model.dispose();
+      void loader.close();
     },
   };
 }

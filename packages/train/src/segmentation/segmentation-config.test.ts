@@ -64,6 +64,15 @@ describe('loadSegmentationConfig', () => {
     expect(() => loadSegmentationConfig(p)).toThrow(`${p}: ${message}`);
   });
 
+  it('takes data.workers (an integer >= 0, default absent = in-process) and leaves it out of the hash', () => {
+    const base = loadSegmentationConfig(join(dir, 'base.json'));
+    const threaded = loadSegmentationConfig(write('workers.json', { extends: './base.json', data: { workers: 2 } }));
+    expect([base.data.workers, threaded.data.workers]).toEqual([undefined, 2]);
+    expect(segmentationConfigHash(threaded)).toBe(segmentationConfigHash(base));
+    const p = write('workers-bad.json', { extends: './base.json', data: { workers: 1.5 } });
+    expect(() => loadSegmentationConfig(p)).toThrow(`${p}: data.workers: `);
+  });
+
   it('counts epochs in full batches of the training set', () => {
     const { iterations: _i, ...schedule } = BASE.schedule;
     const c = loadSegmentationConfig(write('epochs.json', { ...BASE, schedule: { ...schedule, epochs: 3 } }));

@@ -52,6 +52,8 @@ export interface SegmentationTrainConfig {
     /** Shorter side at evaluation; false: each image's own size. */
     evalSize: false | number;
     prefetch: number;
+    /** Worker threads decoding and augmenting (0 or absent: in-process); batches are the same for any count. */
+    workers?: number;
     /** Keep decoded samples in memory (small sets). */
     cache: boolean;
     /** When present and a split's annotations are missing, the synthetic set is generated there first. */
@@ -103,6 +105,7 @@ export const SEGMENTATION_CONFIG_SPEC: Spec = {
         flipProb: { kind: 'number', min: 0, max: 1 },
         evalSize: { kind: 'falseOr', spec: pos(true) },
         prefetch: pos(true),
+        workers: { kind: 'number', min: 0, integer: true },
         cache: { kind: 'boolean' },
         synth: {
           kind: 'object',
@@ -110,7 +113,7 @@ export const SEGMENTATION_CONFIG_SPEC: Spec = {
           optional: ['maxOcclusion'],
         },
       },
-      optional: ['categories', 'synth'],
+      optional: ['categories', 'synth', 'workers'],
     },
     optimizer: {
       kind: 'object',
@@ -186,7 +189,7 @@ export function loadSegmentationConfig(path: string, overrides: Record<string, u
 
 /** Hash of what defines the optimisation; where the data lives, how it is loaded, how often the run evaluates or saves are left out. */
 export function segmentationConfigHash(c: SegmentationTrainConfig): string {
-  const { root: _r, prefetch: _p, cache: _c, ...data } = c.data;
+  const { root: _r, prefetch: _p, workers: _w, cache: _c, ...data } = c.data;
   const defining = { ...c, data, eval: undefined, checkpoint: undefined };
   const canon = (v: unknown): unknown =>
     typeof v === 'object' && v !== null && !Array.isArray(v)

@@ -20,7 +20,7 @@ import type { SegmentationSet } from './segmentation-data.js';
 import { evaluateSegmenter, type SegmentationEvalReport } from './segmentation-eval.js';
 import { SegmentationLoader, type SegmentationBatch } from './segmentation-loader.js';
 import { buildSegmenter, segmentationParamGroups } from './segmentation-model.js';
-import { openSegmentationSets } from './segmentation-sets.js';
+import { openSegmentationSets, segmentationSplitPaths } from './segmentation-sets.js';
 import { SegmentationModelStep } from './segmentation-step.js';
 
 export interface SegmentationRunOptions {
@@ -72,7 +72,13 @@ export async function buildSegmentationRun(c: SegmentationTrainConfig, o: Segmen
   const totalSteps = o.totalSteps ?? segmentationTotalSteps(c, trainSet.length);
   const lr: PolyLrOptions = { baseLr: c.optimizer.lr, totalSteps, power: c.schedule.power, warmupIters: Math.min(c.schedule.warmupIters, totalSteps - 1), warmupFactor: c.schedule.warmupFactor };
   checkPolyLr(lr);
-  const loader = new SegmentationLoader(trainSet, { batchSize: c.optimizer.batchSize, seed: c.seed, scale: c.data.scale, cropSize: c.data.cropSize, flipProb: c.data.flipProb, mean, std, prefetch: c.data.prefetch });
+  const workers = c.data.workers ?? 0;
+  // Worker threads open the training split again, with the options openSegmentationSets used.
+  const workerSource = { split: segmentationSplitPaths(c, 'train', cwd), options: { categories: c.data.categories, cache: c.data.cache, minAnnotatedArea: c.data.minAnnotatedArea } };
+  const loader = new SegmentationLoader(trainSet, {
+    batchSize: c.optimizer.batchSize, seed: c.seed, scale: c.data.scale, cropSize: c.data.cropSize, flipProb: c.data.flipProb, mean, std, prefetch: c.data.prefetch,
+    workers, ...(workers > 0 ? { workerSource } : {}),
+  });
   const groups = segmentationParamGroups(model, { weightDecay: c.optimizer.weightDecay, auxLrMultiplier: c.optimizer.auxLrMultiplier });
   const optimizer = new ScaledLrSgd(groups.params, { momentum: c.optimizer.momentum }, groups.lrScale);
   const paths = segmentationRunPaths(o.outDir);
@@ -124,6 +130,7 @@ export async function buildSegmentationRun(c: SegmentationTrainConfig, o: Segmen
     close() {
       optimizer.dispose();
       model.dispose();
+      void loader.close();
     },
   };
 }
