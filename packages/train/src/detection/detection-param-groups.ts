@@ -9,10 +9,9 @@
  * parameter of the model (frozen ones included) is an error naming it, since it is a typo or a
  * rule for another architecture.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm2d, GroupNorm, type Module } from '@tfvision/nn';
 import { ConfigError } from '../config/schema.js';
-import { Sgd, type ParamEntry } from '../optim/index.js';
+import type { ParamEntry } from '../optim/index.js';
 import { firstMatchingRule, globRegExp, type ParamGroupRule } from './param-group-rules.js';
 
 export interface DetectionDecayOptions {
@@ -67,23 +66,4 @@ export function detectionParamGroups(model: Module, o: DetectionDecayOptions): D
     out.push({ name, variable, weightDecay: rule?.weightDecay ?? recipe, lrMult: rule?.lrMult ?? 1 });
   });
   return out;
-}
-
-/**
- * Whether Sgd applies a parameter's `lrMult` (optim/sgd.ts reads one lr for all parameters
- * today): one step of a zero-multiplier parameter must leave it unchanged. A config rule with
- * lrMult != 1 is refused rather than silently trained at the full rate.
- */
-export function sgdAppliesLrMult(): boolean {
-  const v = tf.variable(tf.zeros([1]), true);
-  const g = tf.ones([1]);
-  const probe: DetectionParamEntry = { name: 'probe', variable: v, weightDecay: 0, lrMult: 0 };
-  const sgd = new Sgd([probe], { momentum: 0 });
-  try {
-    sgd.step(new Map([['probe', g]]), 1);
-    return v.dataSync()[0] === 0;
-  } finally {
-    sgd.dispose();
-    tf.dispose([v, g]);
-  }
 }

@@ -16,7 +16,6 @@ import { detectionConfigHash, detectionConfigSource, detectionModelConfig, prese
 import { baseLearningRate } from './detection-lr.js';
 import { checkSameCategories, DetectionEvalSet, DetectionTrainSet, type DetectionSplit } from './detection-data.js';
 import { DetectionLoader } from './detection-loader.js';
-import { sgdAppliesLrMult } from './detection-param-groups.js';
 import { DetectionTrainer, type DetectionTrainerOptions } from './detection-trainer.js';
 import { StepRandomSources } from './step-resize-random.js';
 import type { TrainableDetector } from './trainable-detector.js';
@@ -100,10 +99,6 @@ export async function buildDetectionRun(c: DetectionTrainConfig, o: DetectionRun
   const cwd = o.cwd ?? process.cwd();
   const source = o.source ?? detectionConfigSource(c);
   const rules = c.optimizer.paramGroups ?? [];
-  const withLrMult = rules.findIndex((r) => r.lrMult !== undefined && r.lrMult !== 1);
-  if (withLrMult >= 0 && !sgdAppliesLrMult()) {
-    throw new ConfigError(`${source}: optimizer.paramGroups[${withLrMult}].lrMult: the optimiser (optim/sgd.ts) does not apply per-parameter lr multipliers yet; remove lrMult or use 1`);
-  }
   await ensureSynthData(c, cwd);
   checkDataPaths(c, source, cwd);
   const withMasks = c.model.type === 'mask_rcnn' || c.model.type === 'cascade_mask_rcnn';

@@ -5,7 +5,6 @@ export * from './segmentation-transforms.js';
 export * from './segmentation-loader.js';
 export * from './segmentation-loss.js';
 export * from './poly-lr.js';
-export * from './scaled-lr-sgd.js';
 export * from './segmentation-eval.js';
 export * from './segmentation-config.js';
 export * from './segmentation-model.js';

@@ -52,21 +52,10 @@ export function buildSegmenter(c: SegmentationTrainConfig, numClasses: number, s
   return { model, presetName, mean: cfg.mean, std: cfg.std, notes };
 }
 
-export interface SegmentationParamGroups {
-  params: ParamEntry[];
-  /** Learning-rate multiplier per parameter name (absent: 1). */
-  lrScale: Map<string, number>;
-}
-
 /** torchvision's groups: backbone and classifier at lr, aux_classifier at lr x auxLrMultiplier; weight decay on all. */
-export function segmentationParamGroups(model: Segmenter, o: { weightDecay: number; auxLrMultiplier: number }): SegmentationParamGroups {
-  const lrScale = new Map<string, number>();
-  const params = model
+export function segmentationParamGroups(model: Segmenter, o: { weightDecay: number; auxLrMultiplier: number }): ParamEntry[] {
+  return model
     .namedParameters()
     .filter(([, v]) => v.trainable)
-    .map(([name, variable]) => {
-      if (name.startsWith('aux_classifier.') && o.auxLrMultiplier !== 1) lrScale.set(name, o.auxLrMultiplier);
-      return { name, variable, weightDecay: o.weightDecay };
-    });
-  return { params, lrScale };
+    .map(([name, variable]) => ({ name, variable, weightDecay: o.weightDecay, ...(name.startsWith('aux_classifier.') && o.auxLrMultiplier !== 1 ? { lrMult: o.auxLrMultiplier } : {}) }));
 }

@@ -13,12 +13,12 @@ import type { Segmenter } from '@tfvision/heads';
 import { writeFileAtomic } from '@tfvision/nn';
 import { BestCheckpointHook, CurvesHook, EvalHook, JsonlLogHook, LrScheduleHook, PeriodicCheckpointer, ProgressHook, ProgressLine, runPaths, SimpleTrainer, type Evaluation } from '../engine/index.js';
 import { checkPolyLr, polyLrAt, type PolyLrOptions } from './poly-lr.js';
-import { ScaledLrSgd } from './scaled-lr-sgd.js';
 import { segmentationConfigHash, segmentationTotalSteps, type SegmentationTrainConfig } from './segmentation-config.js';
 import { segmentationPanels } from './segmentation-curves.js';
 import type { SegmentationSet } from './segmentation-data.js';
 import { evaluateSegmenter, type SegmentationEvalReport } from './segmentation-eval.js';
 import { SegmentationLoader, type SegmentationBatch } from './segmentation-loader.js';
+import { Sgd } from '../optim/index.js';
 import { buildSegmenter, segmentationParamGroups } from './segmentation-model.js';
 import { openSegmentationSets, segmentationSplitPaths } from './segmentation-sets.js';
 import { SegmentationModelStep } from './segmentation-step.js';
@@ -80,7 +80,7 @@ export async function buildSegmentationRun(c: SegmentationTrainConfig, o: Segmen
     workers, ...(workers > 0 ? { workerSource } : {}),
   });
   const groups = segmentationParamGroups(model, { weightDecay: c.optimizer.weightDecay, auxLrMultiplier: c.optimizer.auxLrMultiplier });
-  const optimizer = new ScaledLrSgd(groups.params, { momentum: c.optimizer.momentum }, groups.lrScale);
+  const optimizer = new Sgd(groups, { momentum: c.optimizer.momentum });
   const paths = segmentationRunPaths(o.outDir);
   const trainer = new SimpleTrainer<SegmentationBatch>(loader, {
     outDir: o.outDir,
