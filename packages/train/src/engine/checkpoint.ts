@@ -51,6 +51,7 @@ export async function saveCheckpoint(dir: string, model: Module, optimizer: Sgd,
   const finalDir = await writeCheckpointDir(dir, name, model, optimizer, state);
   writeFileAtomic(join(dir, LATEST), [new TextEncoder().encode(`${JSON.stringify({ checkpoint: name, step: state.step })}\n`)]);
   pruneCheckpoints(dir, keep);
+  removeLeftoverTemporaries(dir);
   return finalDir;
 }
 
@@ -77,6 +78,19 @@ function listCheckpoints(dir: string): string[] {
 function pruneCheckpoints(dir: string, keep: number): void {
   const all = listCheckpoints(dir);
   for (const n of all.slice(0, Math.max(0, all.length - keep))) rmSync(join(dir, n), { recursive: true, force: true });
+}
+
+/** `.step-NNNNNNNN.PID.tmp` / `.best.PID.tmp` directories and writeFileAtomic's `.latest.json.PID.XXXX.tmp`. */
+const TEMPORARY = /^\..+\.\d+(\.[a-z0-9]+)?\.tmp$/;
+
+/**
+ * A process killed while writing a checkpoint leaves its hidden temporary behind, as large as a
+ * checkpoint, and nothing else would ever remove it. Called once this process's writes are done
+ * (the hooks await each write), so every temporary left is such a leftover, whatever its process
+ * id (ids are reused, e.g. by a container restarted with the same entry point).
+ */
+function removeLeftoverTemporaries(dir: string): void {
+  for (const n of readdirSync(dir)) if (TEMPORARY.test(n)) rmSync(join(dir, n), { recursive: true, force: true });
 }
 
 /** The directory of the newest complete checkpoint, or undefined when there is none. */
