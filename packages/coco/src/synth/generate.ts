@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { CocoAnnotation, CocoDataset, CocoImage } from '../types.js';
 import { SeededRandom } from './prng.js';
-import { generateOccludedScene, type SynthColors } from './occluded-scene.js';
+import { generateOccludedScene, SYNTH_MIN_RADIUS, type SynthColors } from './occluded-scene.js';
 import { generateScene } from './scene.js';
 import { SHAPE_CATEGORIES } from './shapes.js';
 
@@ -26,6 +26,12 @@ export interface SyntheticCocoOptions {
    * by their visible pixels (compressed RLE segmentation, its box and area).
    */
   maxOcclusion?: number;
+  /**
+   * Smallest circumradius in pixels of the log-uniform shapes (the largest is 0.48 of the short
+   * side), for random-colour or occluded scenes. Default 4: tiny shapes whose class a few pixels
+   * barely show; a larger value leaves COCO's small objects out (a quicker detection task).
+   */
+  minRadius?: number;
 }
 
 export interface SyntheticCoco {
@@ -54,8 +60,12 @@ export async function generateSyntheticCoco(options: SyntheticCocoOptions): Prom
   if (colors !== 'category' && colors !== 'random') throw new Error(`generateSyntheticCoco: colors must be "category" or "random", got ${JSON.stringify(colors)}`);
   const maxOcclusion = options.maxOcclusion ?? (colors === 'random' ? SYNTH_DEFAULT_RANDOM_OCCLUSION : 0);
   if (!(maxOcclusion >= 0 && maxOcclusion <= 0.9)) throw new Error(`generateSyntheticCoco: maxOcclusion must be in [0, 0.9], got ${maxOcclusion}`);
+  const minRadius = options.minRadius ?? SYNTH_MIN_RADIUS;
+  const largest = 0.48 * (size * 3) / 4;
+  if (!(minRadius >= 1 && minRadius <= largest)) throw new Error(`generateSyntheticCoco: minRadius must be in [1, ${largest}] (0.48 of the short side of a ${size} px image), got ${minRadius}`);
   // The default scenes keep their own generator, so their bytes never change.
   const classic = colors === 'category' && maxOcclusion === 0;
+  if (classic && options.minRadius !== undefined) throw new Error('generateSyntheticCoco: minRadius applies to random-colour or occluded scenes (colors "random" or maxOcclusion > 0)');
 
   const imageDir = join(outDir, 'images');
   await mkdir(imageDir, { recursive: true });
@@ -64,7 +74,7 @@ export async function generateSyntheticCoco(options: SyntheticCocoOptions): Prom
   const annotations: CocoAnnotation[] = [];
   const digits = Math.max(6, String(images).length);
   for (let i = 1; i <= images; i++) {
-    const scene = classic ? generateScene(rng, size) : generateOccludedScene(rng, size, { colors, maxOcclusion });
+    const scene = classic ? generateScene(rng, size) : generateOccludedScene(rng, size, { colors, maxOcclusion, minRadius });
     const fileName = `${String(i).padStart(digits, '0')}.png`;
     const png = await sharp(scene.pixels, { raw: { width: scene.width, height: scene.height, channels: 3 } }).png().toBuffer();
     await writeFile(join(imageDir, fileName), png);
@@ -72,7 +82,7 @@ export async function generateSyntheticCoco(options: SyntheticCocoOptions): Prom
     for (const obj of scene.objects) annotations.push({ id: annotations.length + 1, image_id: i, ...obj });
   }
   const dataset: CocoDataset = {
-    info: { description: 'tfvision synthetic shapes', version: '1', contributor: 'tfvision', url: '', year: 2026, seed, size, ...(classic ? {} : { colors, maxOcclusion }) },
+    info: { description: 'tfvision synthetic shapes', version: '1', contributor: 'tfvision', url: '', year: 2026, seed, size, ...(classic ? {} : { colors, maxOcclusion, ...(options.minRadius !== undefined ? { minRadius } : {}) }) },
     licenses: [],
     images: cocoImages,
     annotations,

@@ -138,7 +138,32 @@ describe('generateSyntheticCoco with random colours and occlusion', () => {
     }
   });
 
+  it('minRadius sets the smallest shape: every circumradius (vertices about their mean) is at least it, and the default draws smaller', () => {
+    // Occlusion 0 keeps every instance whole, so its polygon is the drawn shape.
+    const radii = (minRadius?: number): number[] => {
+      const rng = new SeededRandom(5);
+      const out: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        for (const o of generateOccludedScene(rng, 96, { colors: 'random', maxOcclusion: 0, minRadius }).objects) {
+          if (o.iscrowd) continue;
+          const xy = (o.segmentation as number[][])[0];
+          const n = xy.length / 2;
+          const cx = xy.filter((_, k) => k % 2 === 0).reduce((a, b) => a + b, 0) / n;
+          const cy = xy.filter((_, k) => k % 2 === 1).reduce((a, b) => a + b, 0) / n;
+          out.push(Math.max(...Array.from({ length: n }, (_, k) => Math.hypot(xy[2 * k] - cx, xy[2 * k + 1] - cy))));
+        }
+      }
+      return out;
+    };
+    const wide = radii(10);
+    expect(wide.length).toBeGreaterThan(40);
+    expect(Math.min(...wide)).toBeGreaterThanOrEqual(10 - 0.02); // vertices are rounded to 2 decimals
+    expect(Math.min(...radii())).toBeLessThan(6);
+  });
+
   it('refuses bad options', async () => {
+    await expect(generateSyntheticCoco({ outDir: root, images: 1, seed: 1, colors: 'random', minRadius: 0.5 })).rejects.toThrow('generateSyntheticCoco: minRadius must be in [1, 46.08] (0.48 of the short side of a 128 px image), got 0.5');
+    await expect(generateSyntheticCoco({ outDir: root, images: 1, seed: 1, minRadius: 8 })).rejects.toThrow('generateSyntheticCoco: minRadius applies to random-colour or occluded scenes (colors "random" or maxOcclusion > 0)');
     await expect(generateSyntheticCoco({ outDir: root, images: 1, seed: 1, maxOcclusion: 0.95 })).rejects.toThrow('generateSyntheticCoco: maxOcclusion must be in [0, 0.9], got 0.95');
     await expect(generateSyntheticCoco({ outDir: root, images: 1, seed: 1, colors: 'rainbow' as 'random' })).rejects.toThrow('generateSyntheticCoco: colors must be "category" or "random", got "rainbow"');
   });

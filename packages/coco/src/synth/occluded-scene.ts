@@ -20,7 +20,12 @@ export interface OccludedSceneOptions {
   colors: SynthColors;
   /** Largest fraction of an instance's area that shapes painted over it may cover, in [0, 0.9]. */
   maxOcclusion: number;
+  /** Smallest circumradius in pixels of the 1-6 log-uniform shapes. Default SYNTH_MIN_RADIUS. */
+  minRadius?: number;
 }
+
+/** The default scenes' smallest shape radius: a few pixels, so COCO's "small" objects occur. */
+export const SYNTH_MIN_RADIUS = 4;
 
 /** Instances that overlap differ by at least this RGB distance, so every boundary is visible. */
 const MIN_NEIGHBOUR_CONTRAST = 100;
@@ -101,7 +106,8 @@ export function generateOccludedScene(rng: SeededRandom, size: number, options: 
     }
   }
   const count = rng.int(1, 6);
-  for (let i = 0; i < count; i++) place(randomCategory(rng), rng.logUniform(4, 0.48 * minSide));
+  const minRadius = options.minRadius ?? SYNTH_MIN_RADIUS;
+  for (let i = 0; i < count; i++) place(randomCategory(rng), rng.logUniform(minRadius, 0.48 * minSide));
 
   placed.forEach((p, k) => {
     fullAreas.push(p.fullArea);
