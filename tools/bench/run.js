@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench`: tfvision backbone throughput per backend, PyTorch's on the same machine and
 // thread count, the grouped-convolution micro-benchmark of issue #6, and the detection ops of
-// issue #13 (RoIAlign forward+backward, batched NMS) and the whole detectors of issue #14
-// (Faster / Mask R-CNN at 800x1088) against torchvision in the same run.
+// issue #13 (RoIAlign forward+backward, batched NMS), the whole detectors of issue #14
+// (Faster / Mask R-CNN at 800x1088) against torchvision, Cascade Mask R-CNN (issue #15) against
+// detectron2 and a detection training step (issue #17) against torchvision, each in the same run.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
@@ -12,7 +13,8 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const DEFAULT_MODELS = ['resnet50d', 'resnext50_32x4d', 'seresnet50', 'skresnet50', 'resnest50d', 'efficientnet_b0'];
 const HELP = `Usage: npm run bench -- [--models a,b] [--iters N] [--backends wasm,cpu] [--cpu-models]
-                        [--threads N] [--no-torch] [--micro-only] [--detection-only] [--no-detection] [--no-detectors] [--detectors-only] [--json]
+                        [--threads N] [--no-torch] [--micro-only] [--detection-only] [--no-detection] [--no-detectors] [--detectors-only]
+                        [--no-cascade] [--cascade-only] [--no-det-train] [--det-train-only] [--json]
   --models      backbones to time (default: ${DEFAULT_MODELS.join(',')})
   --iters       timed iterations per figure, after one warm-up (default 3); figures are medians
   --backends    tfjs backends to try (default: tensorflow,webgpu,wasm,cpu; unavailable ones are reported and skipped)
@@ -23,8 +25,14 @@ const HELP = `Usage: npm run bench -- [--models a,b] [--iters N] [--backends was
   --detection-only  only the detection ops (RoIAlign fwd+bwd on wasm and cpu, batched NMS), each against torchvision CPU
   --no-detection    skip the detection ops (and the detectors)
   --no-detectors    skip the whole-detector figures (fasterrcnn_resnet50_fpn, maskrcnn_resnest50d_fpn at 800x1088
-                    against torchvision; minutes per model on 2 cores)
+                    against torchvision, the cascade and the training step below; minutes per model on 2 cores)
   --detectors-only  only the whole-detector figures
+  --no-cascade      skip cascade_mask_rcnn_resnest50d_fpn at 800x1088 against detectron2 CPU (needs detectron2's
+                    source: D2_SRC, FVCORE_SRC, YACS_SRC, IOPATH_SRC, TIMM_SRC; without it one line says which is missing)
+  --cascade-only    only the cascade figure
+  --no-det-train    skip the detection training step (maskrcnn_resnest50d_fpn at batch 2, 800x1088, and
+                    maskrcnn_resnest14d_fpn at 256x256 against torchvision training; minutes per model)
+  --det-train-only  only the training-step figures
   --no-segmenters   skip the segmenter figures (deeplabv3_resnet50, deeplabv3plus_resnest50d at 512x512 on wasm
                     against PyTorch; minutes on 2 cores)
   --segmenters-only only the segmenter figures
@@ -32,7 +40,7 @@ const HELP = `Usage: npm run bench -- [--models a,b] [--iters N] [--backends was
   --json        print all records as JSON lines instead of tables`;
 
 function parse(argv) {
-  const o = { limit: 1800, models: DEFAULT_MODELS, iters: 3, backends: ['tensorflow', 'webgpu', 'wasm', 'cpu'], cpuModels: false, threads: os.cpus().length, torch: true, microOnly: false, detection: true, detectors: true, detectionOnly: false, json: false };
+  const o = { limit: 1800, models: DEFAULT_MODELS, iters: 3, backends: ['tensorflow', 'webgpu', 'wasm', 'cpu'], cpuModels: false, threads: os.cpus().length, torch: true, microOnly: false, detection: true, detectors: true, rcnn: true, cascade: true, detTrain: true, detectionOnly: false, json: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const value = () => {
@@ -55,6 +63,10 @@ function parse(argv) {
     else if (a === '--no-detection') o.detection = false;
     else if (a === '--no-detectors') o.detectors = false;
     else if (a === '--detectors-only') o.detectorsOnly = o.detectionOnly = true;
+    else if (a === '--no-cascade') o.cascade = false;
+    else if (a === '--no-det-train') o.detTrain = false;
+    else if (a === '--cascade-only') Object.assign(o, { rcnn: false, detTrain: false, segmenters: false, detectorsOnly: true, detectionOnly: true });
+    else if (a === '--det-train-only') Object.assign(o, { rcnn: false, cascade: false, segmenters: false, detectorsOnly: true, detectionOnly: true });
     else if (a === '--json') o.json = true;
     else if (a === '--no-segmenters') o.segmenters = false;
     else if (a === '--segmenters-only') o.segmentersOnly = o.detectorsOnly = o.detectionOnly = true;
@@ -139,7 +151,7 @@ async function main() {
   if (o.json) {
     for (const r of records) console.log(JSON.stringify(r));
     for (const r of torch) console.log(JSON.stringify({ kind: 'torch', ...r }));
-    for (const r of detection) console.log(JSON.stringify({ kind: r.bench === 'detector' ? 'detector' : 'detection-op', ...r }));
+    for (const r of detection) console.log(JSON.stringify({ kind: ['detector', 'cascade', 'det-train'].includes(r.bench) ? r.bench : 'detection-op', ...r }));
     for (const r of segmenters) console.log(JSON.stringify({ kind: 'segmenter', ...r }));
     for (const n of notes) console.log(JSON.stringify({ kind: 'note', message: n }));
     return;
@@ -169,7 +181,7 @@ async function main() {
     console.log('\nImages/s at 224x224 (ratio = PyTorch / tfvision, lower is better for tfvision)');
     console.log(table(['model', 'backend', 'infer b1', 'infer b8', 'train b8', 'torch infer b1', 'torch infer b8', 'torch train b8', 'ratio b1', 'ratio b8', 'ratio train'], rows));
   }
-  const ops = detection.filter((d) => d.bench !== 'detector');
+  const ops = detection.filter((d) => d.bench === 'batched-nms' || d.bench === 'roi-align-fwd-bwd');
   if (ops.length) {
     const ms = (v) => (v === undefined ? '—' : v.toFixed(1));
     const rows = ops.map((d) =>
@@ -182,6 +194,10 @@ async function main() {
   }
   const detectors = detection.filter((d) => d.bench === 'detector' && d.name);
   if (detectors.length) printDetectors(detectors);
+  const cascades = detection.filter((d) => d.bench === 'cascade' && d.imagesPerSecond !== undefined);
+  if (cascades.length) printCascades(cascades);
+  const trainSteps = detection.filter((d) => d.bench === 'det-train' && d.imagesPerSecond !== undefined);
+  if (trainSteps.length) printTrainSteps(trainSteps);
   if (segmenters.some((d) => d.name)) printSegmenters(segmenters.filter((d) => d.name));
   const errors = records.filter((r) => r.kind === 'error');
   for (const e of errors) notes.push(`${e.backend}${e.name ? ` ${e.name}` : ''}${e.mode ? ` ${e.mode} b${e.batch}` : ''}: ${e.message}`);
@@ -198,21 +214,36 @@ async function detectionOps(o, notes) {
   const benches = o.detectorsOnly ? [] : [['roi-align.bench.js', ['--backends', 'wasm,cpu']], ['nms.bench.js', []]];
   // The JS cpu backend would need hours for a detector at 800x1088; the others are tried.
   const detectorBackends = o.backends.filter((b) => b !== 'cpu');
-  if (o.detectors && detectorBackends.length) benches.push(['detector.bench.js', ['--repeats', String(o.iters), '--backends', detectorBackends.join(','), ...(o.torch ? [] : ['--no-torch'])]]);
+  const wholeModel = ['--backends', detectorBackends.join(','), ...(o.torch ? [] : ['--no-torch'])];
+  if (o.detectors && detectorBackends.length) {
+    if (o.rcnn) benches.push(['detector.bench.js', ['--repeats', String(o.iters), ...wholeModel]]);
+    if (o.cascade) benches.push(['cascade.bench.js', ['--repeats', String(o.iters), ...wholeModel]]);
+    // Training steps of a detector take ~10x its inference: one warm-up and --iters timed steps.
+    if (o.detTrain) benches.push([path.join(here, 'det-train.js'), ['--steps', String(o.iters), '--warmup', '1', ...wholeModel]]);
+  }
   for (const [file, args] of benches) {
-    const script = path.join(dist, file);
+    // The training bench lives here (it needs @tfvision/train, which depends on heads); the others in heads' dist.
+    const script = path.resolve(dist, file);
     if (!existsSync(script)) {
       notes.push(`detection ops: ${path.relative(process.cwd(), script)} missing (run npm run build)`);
       continue;
     }
-    process.stderr.write(`detection ops: ${file}\n`);
-    // The detector bench times torchvision and ours in one process: twice the per-backend limit.
-    const r = await runLines(process.execPath, [script, ...args], { TFVISION_WASM_THREADS: String(o.threads) }, file === 'detector.bench.js' ? 2 * o.limit : o.limit);
-    if (r.timedOut) notes.push(`detection ops: ${file} stopped after its time limit; figures missing below were not reached`);
+    const name = path.basename(script);
+    process.stderr.write(`detection ops: ${name}\n`);
+    // The whole-model benches time the reference and ours in one process: twice the per-backend limit.
+    const wholeModelBench = ['detector.bench.js', 'cascade.bench.js', 'det-train.js'].includes(name);
+    const r = await runLines(process.execPath, [script, ...args], { TFVISION_WASM_THREADS: String(o.threads) }, wholeModelBench ? 2 * o.limit : o.limit);
+    if (r.timedOut) notes.push(`detection ops: ${name} stopped after its time limit; figures missing below were not reached`);
     out.push(...r.records);
-    if (r.code !== 0) notes.push(`detection ops: ${file} exited with ${r.code}: ${r.stderr.split('\n').slice(-1)[0]}`);
-    for (const rec of r.records) if (typeof rec.torchvision === 'string') notes.push(`detection ops: ${rec.bench}: torchvision ${rec.torchvision}`);
-    for (const rec of r.records) if (rec.unavailable) notes.push(`detection ops: ${rec.bench} on ${rec.backend}: skipped, ${rec.unavailable}`);
+    if (r.code !== 0) notes.push(`detection ops: ${name} exited with ${r.code}: ${r.stderr.split('\n').slice(-1)[0]}`);
+    for (const rec of r.records) {
+      const label = `detection ops: ${rec.bench}${rec.name ? ` ${rec.name}` : ''}`;
+      if (typeof rec.torchvision === 'string') notes.push(`${label}: torchvision ${rec.torchvision}`);
+      if (typeof rec.detectron2 === 'string') notes.push(`${label}: detectron2 ${rec.detectron2}`);
+      if (rec.unavailable) notes.push(`${label} on ${rec.backend}: skipped, ${rec.unavailable}`);
+      if (rec.skipped) notes.push(`${label}: skipped, ${rec.skipped}`);
+      if (rec.error) notes.push(`${label} on ${rec.backend}: ${rec.error}`);
+    }
   }
   return out;
 }
@@ -246,6 +277,38 @@ function printDetectors(rows) {
   }
   console.log('\nTop kernels of one profiled call (tf.profile on ours, torch.autograd.profiler self CPU time on torchvision)');
   console.log(table(['model', 'side', 'total', 'top kernels: seconds (calls)'], top));
+}
+
+const ipsFmt = (v) => (v === undefined ? '—' : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+const loadFmt = (d) => d.loadAverage.map((l) => l.toFixed(1)).join(' ');
+const ratioFmt = (v) => (v === undefined ? '—' : v.toFixed(2));
+
+// Issue #15: ratio = ours / detectron2 images per second (target >= 0.5), as the detectors' table.
+function printCascades(rows) {
+  const ref = (d) => (typeof d.detectron2 === 'object' ? d.detectron2 : undefined);
+  console.log('\nCascade Mask R-CNN at 800x1088, batch 1, images/s (hash weights on both sides under detectron2\'s names, SCORE_THRESH_TEST 0 so 100 detections reach the mask head; ratio = tfvision / detectron2, target >= 0.5)');
+  console.log(
+    table(
+      ['model', 'backend', 'tfvision img/s', 'detectron2 img/s', 'ratio tfvision/detectron2', 'proposals (ours/d2)', 'detections (ours/d2)', 'reference', 'load avg'],
+      rows.map((d) => [d.name, d.backend, ipsFmt(d.imagesPerSecond), ipsFmt(ref(d)?.imagesPerSecond), ratioFmt(d.ratio), `${d.proposals}/${ref(d)?.proposals ?? '—'}`, `${d.detections}/${ref(d)?.detections ?? '—'}`, ref(d)?.reference ?? '—', loadFmt(d)]),
+    ),
+  );
+}
+
+// Issue #17: one training step (loss dict, backward, SGD) per case; ratio = ours / torchvision
+// images per second (target >= 0.33). The first step's total loss of each side shows that both
+// trained the same thing (same weights and batch; the samplers draw differently).
+function printTrainSteps(rows) {
+  const ref = (d) => (typeof d.torchvision === 'object' ? d.torchvision : undefined);
+  const s = (ms) => (ms === undefined ? '—' : (ms / 1000).toFixed(2));
+  const loss = (v) => (v === undefined ? '—' : v.toFixed(3));
+  console.log('\nDetection training step, images/s (Mask R-CNN, hash weights and the same batch on both sides, SGD momentum 0.9; median step after a warm-up; ratio = tfvision / torchvision, target >= 0.33)');
+  console.log(
+    table(
+      ['case', 'backend', 'batch', 'tfvision s/step', 'torchvision s/step', 'tfvision img/s', 'torchvision img/s', 'ratio tfvision/torchvision', 'first loss (ours/tv)', 'trained params (ours/tv)', 'load avg'],
+      rows.map((d) => [d.name, d.backend, d.batch, s(d.medianMs), s(ref(d)?.medianMs), ipsFmt(d.imagesPerSecond), ipsFmt(ref(d)?.imagesPerSecond), ratioFmt(d.ratio), `${loss(d.totals?.[0])}/${loss(ref(d)?.totals?.[0])}`, `${d.trainedParameters}/${ref(d)?.trainedParameters ?? '—'}`, loadFmt(d)]),
+    ),
+  );
 }
 
 // Issue #16: the heads package's segmenter bench (packages/heads/src/bench/segmenter.bench.ts), which

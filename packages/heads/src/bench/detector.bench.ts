@@ -8,8 +8,8 @@
  * Settings on both sides: torchvision's test defaults (1000 proposals per image before and after
  * the RPN's NMS, NMS 0.5, 100 detections) except box_score_thresh 0, because hash weights score
  * below the default 0.05 and the mask head would then see no detections.
- * Image: 800x1088 (GeneralizedRCNNTransform keeps it at scale 1, no padding), the formula image
- * of src/testing/rcnn-images.ts with a few rectangles as objects.
+ * Image: bench-image.ts's 800x1088 formula image (GeneralizedRCNNTransform keeps it at scale 1,
+ * no padding). Options, the reference run and the record's machine fields: bench-common.ts.
  * Per model and backend, one JSON line: images/s from the median of --repeats predict() calls after
  * one warm-up (each followed by one staged call), the median wall ms of each stage (detector-stages.ts), a tf.profile summary of one
  * call (kernel count, kernel ms, top kernels), torchvision's same figures and ratio = ours /
@@ -17,54 +17,28 @@
  * Run: npx tsc -p packages/heads/tsconfig.build.json && node packages/heads/dist/bench/detector.bench.js
  *   (options: --models a,b --repeats N --backends wasm --no-torch --top N)
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, wantedWasmThreads, type BackendChoice } from '@tfvision/nn';
+import { wantedWasmThreads } from '@tfvision/nn';
 import { createDetector } from '../detectors/registry.js';
 import type { GeneralizedRcnn } from '../detectors/generalized-rcnn.js';
 import { disposeInstances, type Detections } from '../structures/instances.js';
 import { fillHashWeights } from '../testing/hash-weights.js';
-import { rcnnImage, type RcnnImageSpec } from '../testing/rcnn-images.js';
+import { rcnnImage } from '../testing/rcnn-images.js';
+import { backendFields, forEachBackend, listOption, machineFields, median, positiveIntOption, rateRatio, referenceFor, round1, round3, runReference, type ReferenceRow } from './bench-common.js';
+import { DETECTOR_BENCH_IMAGE } from './bench-image.js';
 import { STAGES, detectByStage, settle, summariseKernels, type KernelSummary, type StageTimes } from './detector-stages.js';
 
-const PYTHON = '/usr/bin/python3';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REFERENCE_SCRIPT = join(HERE, '..', '..', 'tools', 'bench_detector.py');
 const DEFAULT_MODELS = ['fasterrcnn_resnet50_fpn', 'maskrcnn_resnest50d_fpn'];
 /** The settings both sides run with (torchvision's test defaults but the score threshold). */
 const SETTINGS = { scoreThresh: 0, rpnPreNmsTopN: 1000, rpnPostNmsTopN: 1000, nmsThresh: 0.5, detectionsPerImg: 100 };
-const IMAGE: RcnnImageSpec = {
-  name: 'image0',
-  shape: [3, 800, 1088],
-  rects: [
-    [80, 96, 480, 560, 0.9, 0.2, 0.1],
-    [560, 240, 1040, 480, 0.1, 0.8, 0.3],
-    [320, 600, 720, 760, 0.95, 0.95, 0.9],
-    [800, 40, 960, 720, 0.3, 0.3, 0.85],
-    [40, 640, 200, 780, 0.7, 0.7, 0.1],
-    [620, 520, 700, 580, 0.05, 0.6, 0.9],
-  ],
-};
+const IMAGE = DETECTOR_BENCH_IMAGE;
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
-
-const median = (v: readonly number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const round1 = (v: number) => Math.round(v * 10) / 10;
-const round3 = (v: number) => Math.round(v * 1000) / 1000;
-
-interface Reference {
-  name: string;
+interface Reference extends ReferenceRow {
   imagesPerSecond: number;
   medianMs: number;
   stages: Record<string, number>;
@@ -75,28 +49,10 @@ interface Reference {
   torch: string;
   torchvision: string;
   threads: number;
-  error?: string;
 }
 
 function torchvisionFigures(models: readonly string[], repeats: number, threads: number, top: number): Map<string, Reference> | string {
-  if (!existsSync(PYTHON)) return `skipped: ${PYTHON} not found`;
-  if (spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status !== 0) return 'skipped: torchvision not importable';
-  const dir = mkdtempSync(join(tmpdir(), 'tfvision-detector-bench-'));
-  try {
-    const spec = join(dir, 'spec.json');
-    writeFileSync(spec, JSON.stringify({ models, image: IMAGE, settings: SETTINGS, repeats, threads, top }));
-    // Two R-CNNs at 800x1088 on a shared 2-core machine take minutes; the output is small.
-    const run = spawnSync(PYTHON, [REFERENCE_SCRIPT, spec], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (run.status !== 0) return `failed: ${(run.stderr || '').trim().split('\n').slice(-1)[0]}`;
-    const out = new Map<string, Reference>();
-    for (const line of run.stdout.split('\n')) if (line.startsWith('{')) {
-      const r = JSON.parse(line) as Reference;
-      out.set(r.name, r);
-    }
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  return runReference<Reference>({ script: REFERENCE_SCRIPT, spec: { models, image: IMAGE, settings: SETTINGS, repeats, threads, top }, probe: 'import torch, torchvision' });
 }
 
 function disposeAll(dets: readonly Detections[]): void {
@@ -174,21 +130,13 @@ async function timeOurs(model: GeneralizedRcnn, image: tf.Tensor3D, repeats: num
 }
 
 async function main(): Promise<void> {
-  const models = arg('models', DEFAULT_MODELS.join(',')).split(',').filter(Boolean);
-  const repeats = Number(arg('repeats', '3'));
-  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`detector.bench: --repeats must be a positive integer, got ${repeats}`);
-  const top = Number(arg('top', '8'));
-  const backends = arg('backends', 'wasm').split(',').filter(Boolean);
+  const argv = process.argv;
+  const models = listOption(argv, 'models', DEFAULT_MODELS);
+  const repeats = positiveIntOption(argv, 'repeats', 3, 'detector.bench');
+  const top = positiveIntOption(argv, 'top', 8, 'detector.bench');
   const threads = wantedWasmThreads();
-  const noTorch = process.argv.includes('--no-torch');
-  for (const backend of backends) {
-    let choice: BackendChoice;
-    try {
-      choice = await initBackend({ backend, report: false });
-    } catch (err) {
-      console.log(JSON.stringify({ bench: 'detector', backend, unavailable: (err as Error).message }));
-      continue;
-    }
+  const noTorch = argv.includes('--no-torch');
+  await forEachBackend('detector', listOption(argv, 'backends', ['wasm']), async (choice) => {
     const image = rcnnImage(IMAGE);
     for (const name of models) {
       const model = createDetector(name, {
@@ -198,20 +146,16 @@ async function main(): Promise<void> {
       fillHashWeights(model);
       model.eval();
       // torchvision runs just before ours, model by model, so both see about the same load.
-      const reference = noTorch ? 'skipped: --no-torch' : torchvisionFigures([name], repeats, threads, top);
+      const theirs = referenceFor(noTorch ? 'skipped: --no-torch' : torchvisionFigures([name], repeats, threads, top), name, 'bench_detector.py');
       const loadBefore = loadavg()[0];
       const ours = await timeOurs(model, image, repeats, top);
       model.dispose();
-      const ref = typeof reference === 'string' ? reference : reference.get(name);
       const oursIps = 1000 / ours.medianMs;
-      const theirs = ref === undefined ? 'missing from bench_detector.py output' : ref;
       console.log(
         JSON.stringify({
           bench: 'detector',
           name,
-          backend: choice.name,
-          provider: choice.provider,
-          native: choice.native?.detail ?? 'n/a',
+          ...backendFields(choice),
           image: [IMAGE.shape[1], IMAGE.shape[2]],
           batch: 1,
           threads,
@@ -226,19 +170,15 @@ async function main(): Promise<void> {
           stagedMatchesDetect: ours.stagedMatchesDetect,
           leakedTensors: ours.leakedTensors,
           profile: ours.profile,
-          torchvision: typeof theirs === 'string' ? theirs : theirs.error ? `failed: ${theirs.error}` : theirs,
+          torchvision: theirs,
           // ours / torchvision images per second: the issue's target is >= 0.5.
-          ratio: typeof theirs === 'string' || theirs.error ? undefined : round3(oursIps / theirs.imagesPerSecond),
-          // 1-minute load average when ours started, then the 1, 5 and 15-minute ones at the end.
-          loadAverage: [loadBefore, ...loadavg()].map((l) => Math.round(l * 100) / 100),
-          node: process.version,
-          cpus: cpus().length,
-          date: new Date().toISOString(),
+          ratio: rateRatio(oursIps, theirs),
+          ...machineFields(loadBefore),
         }),
       );
     }
     image.dispose();
-  }
+  });
 }
 
 await main();

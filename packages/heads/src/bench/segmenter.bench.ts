@@ -12,62 +12,24 @@
  * Run: npx tsc -p packages/heads/tsconfig.build.json && node packages/heads/dist/bench/segmenter.bench.js
  *   (options: --models a,b --repeats N --backends wasm --size 512 --no-torch)
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, wantedWasmThreads, type BackendChoice } from '@tfvision/nn';
+import { wantedWasmThreads } from '@tfvision/nn';
 import { createSegmenter } from '../segmenters/registry.js';
 import { fillHashWeights, hashUniform } from '../testing/hash-weights.js';
+import { backendFields, forEachBackend, listOption, machineFields, median, option, positiveIntOption, rateRatio, referenceFor, round1, round3, runReference, type ReferenceRow } from './bench-common.js';
 
-const PYTHON = '/usr/bin/python3';
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REFERENCE_SCRIPT = join(HERE, '..', '..', 'tools', 'bench_segmenter.py');
 const DEFAULT_MODELS = ['deeplabv3_resnet50', 'deeplabv3plus_resnest50d'];
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
-}
-
-const median = (v: readonly number[]) => {
-  const s = [...v].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const round1 = (v: number) => Math.round(v * 10) / 10;
-const round3 = (v: number) => Math.round(v * 1000) / 1000;
-
-interface Reference {
-  name: string;
+interface Reference extends ReferenceRow {
   imagesPerSecond?: number;
   medianMs?: number;
   reference?: string;
   torch?: string;
   threads?: number;
-  error?: string;
-}
-
-function pytorchFigures(models: readonly string[], size: number, repeats: number, threads: number): Map<string, Reference> | string {
-  if (!existsSync(PYTHON)) return `skipped: ${PYTHON} not found`;
-  if (spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { stdio: 'ignore' }).status !== 0) return 'skipped: torchvision not importable';
-  const dir = mkdtempSync(join(tmpdir(), 'tfvision-segmenter-bench-'));
-  try {
-    const spec = join(dir, 'spec.json');
-    writeFileSync(spec, JSON.stringify({ models, size: [size, size], repeats, threads }));
-    const run = spawnSync(PYTHON, [REFERENCE_SCRIPT, spec], { encoding: 'utf8', maxBuffer: 1 << 24 });
-    if (run.status !== 0) return `failed: ${(run.stderr || '').trim().split('\n').slice(-1)[0]}`;
-    const out = new Map<string, Reference>();
-    for (const line of run.stdout.split('\n')) if (line.startsWith('{')) {
-      const r = JSON.parse(line) as Reference;
-      out.set(r.name, r);
-    }
-    return out;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 /** NHWC [1, size, size, 3] from hash_uniform('input.1xHxW') in NCHW order, as deeplab.py's image(). */
@@ -77,22 +39,14 @@ function hashImage(size: number): tf.Tensor4D {
 }
 
 async function main(): Promise<void> {
-  const models = arg('models', DEFAULT_MODELS.join(',')).split(',').filter(Boolean);
-  const repeats = Number(arg('repeats', '3'));
-  if (!Number.isInteger(repeats) || repeats < 1) throw new Error(`segmenter.bench: --repeats must be a positive integer, got ${repeats}`);
-  const size = Number(arg('size', '512'));
+  const argv = process.argv;
+  const models = listOption(argv, 'models', DEFAULT_MODELS);
+  const repeats = positiveIntOption(argv, 'repeats', 3, 'segmenter.bench');
+  const size = Number(option(argv, 'size', '512'));
   if (!Number.isInteger(size) || size < 16 || size % 16 !== 0) throw new Error(`segmenter.bench: --size must be a multiple of 16 (DeepLabV3+'s rule), got ${size}`);
-  const backends = arg('backends', 'wasm').split(',').filter(Boolean);
   const threads = wantedWasmThreads();
-  const reference = process.argv.includes('--no-torch') ? 'skipped: --no-torch' : pytorchFigures(models, size, repeats, threads);
-  for (const backend of backends) {
-    let choice: BackendChoice;
-    try {
-      choice = await initBackend({ backend, report: false });
-    } catch (err) {
-      console.log(JSON.stringify({ bench: 'segmenter', backend, unavailable: (err as Error).message }));
-      continue;
-    }
+  const reference = argv.includes('--no-torch') ? 'skipped: --no-torch' : runReference<Reference>({ script: REFERENCE_SCRIPT, spec: { models, size: [size, size], repeats, threads }, probe: 'import torch, torchvision' });
+  await forEachBackend('segmenter', listOption(argv, 'backends', ['wasm']), async (choice) => {
     const image = hashImage(size);
     for (const name of models) {
       const model = createSegmenter(name);
@@ -112,16 +66,13 @@ async function main(): Promise<void> {
       const leakedTensors = tf.memory().numTensors - before;
       model.dispose();
       const ms = median(times);
-      const ref = typeof reference === 'string' ? reference : (reference.get(name) ?? { name, error: 'missing from bench_segmenter.py output' });
-      const theirs = typeof ref === 'string' ? ref : ref.error ? ref.error : ref;
+      const theirs = referenceFor(reference, name, 'bench_segmenter.py');
       const oursIps = 1000 / ms;
       console.log(
         JSON.stringify({
           bench: 'segmenter',
           name,
-          backend: choice.name,
-          provider: choice.provider,
-          native: choice.native?.detail ?? 'n/a',
+          ...backendFields(choice),
           image: [size, size],
           batch: 1,
           threads,
@@ -132,16 +83,13 @@ async function main(): Promise<void> {
           leakedTensors,
           pytorch: theirs,
           // ours / PyTorch images per second: the issue's target is >= 0.5.
-          ratio: typeof theirs === 'string' || theirs.imagesPerSecond === undefined ? undefined : round3(oursIps / theirs.imagesPerSecond),
-          loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
-          node: process.version,
-          cpus: cpus().length,
-          date: new Date().toISOString(),
+          ratio: rateRatio(oursIps, theirs),
+          ...machineFields(),
         }),
       );
     }
     image.dispose();
-  }
+  });
 }
 
 await main();
