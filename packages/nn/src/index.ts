@@ -43,7 +43,6 @@ export * from './blocks/mbconv.js';
 export * from './blocks/depthwise-separable.js';
 export { registerWebGpuConvGradKernels, webgpuConvGradChoice, runFilterGrad, runInputGrad, type ConvGradKernel } from './kernels/webgpu-conv-grad/conv-grad-kernels.js';
 export { convGradGeometry, planFilterGrad, planInputGrad, type ConvGradGeometry, type ConvGradConfig } from './kernels/webgpu-conv-grad/conv-grad-geometry.js';
-export { runGpuConvGradCheck, type GpuCheckResult } from './kernels/webgpu-conv-grad/gpu-check.js';
 export { batchNormTrainStep, type BatchNormTrainStep, type BatchNormRunningStats } from './layers/batchnorm-train.js';
 export { BatchNormTrain, BatchNormTrainGrad } from './kernels/fused-batchnorm/names.js';
 export { registerFusedBatchNormKernels } from './kernels/fused-batchnorm/register.js';

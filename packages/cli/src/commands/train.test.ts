@@ -136,7 +136,8 @@ const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { en
     expect(named.stderr).toContain(`set data.root in ${join(ROOT, 'packages/cli/configs/fashion-mnist/resnest.json')}`);
     const missing = run(['train', 'cls', '--config', 'fashion-mnist/resnst']);
     expect(missing.status).toBe(2);
-    expect(missing.stderr).toContain('--config fashion-mnist/resnst: no such file and no bundled config of that name (bundled: fashion-mnist/base, fashion-mnist/resnest,');
+    expect(missing.stderr).toContain('--config fashion-mnist/resnst: no such file and no bundled config of that name (bundled: ');
+    expect(missing.stderr).toContain('fashion-mnist/base, fashion-mnist/resnest,');
     expect(missing.stderr).toContain('imagenet/resnest50d');
   }, 60_000);
 
