@@ -5,7 +5,7 @@ import type { Command } from '../command.js';
  * `--help` starts instantly.
  */
 export const commandLoaders: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  demo: { summary: 'run the main job on the embedded default data', load: async () => (await import('./demo.js')).demoCommand },
+  demo: { summary: 'train a Mask R-CNN on synthetic shapes and report held-out COCO AP (the main job)', load: async () => (await import('./demo.js')).demoCommand },
   model: { summary: 'list, inspect, run and benchmark registered models (backbones, detectors)', load: async () => (await import('./model.js')).modelCommand },
   detect: { summary: 'run a registered detector on a .npy image or image files (COCO results, drawings)', load: async () => (await import('./detect.js')).detectCommand },
   segment: { summary: 'run a registered segmenter on a .npy batch or image files (logits, class PNGs, overlays)', load: async () => (await import('./segment.js')).segmentCommand },

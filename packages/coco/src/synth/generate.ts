@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import type { CocoAnnotation, CocoDataset, CocoImage } from '../types.js';
 import { SeededRandom } from './prng.js';
-import { generateOccludedScene, SYNTH_MIN_RADIUS, type SynthColors } from './occluded-scene.js';
+import { generateOccludedScene, SYNTH_MAX_OBJECTS, SYNTH_MIN_RADIUS, type SynthColors } from './occluded-scene.js';
 import { generateScene } from './scene.js';
 import { SHAPE_CATEGORIES } from './shapes.js';
 
@@ -32,6 +32,12 @@ export interface SyntheticCocoOptions {
    * barely show; a larger value leaves COCO's small objects out (a quicker detection task).
    */
   minRadius?: number;
+  /**
+   * Most log-uniform shapes per random-colour or occluded image (each image draws 1..maxObjects,
+   * besides the occasional large shape and crowd region), in 1..20. Default 6; fewer objects and
+   * fewer overlaps make a quicker detection task.
+   */
+  maxObjects?: number;
 }
 
 export interface SyntheticCoco {
@@ -63,9 +69,12 @@ export async function generateSyntheticCoco(options: SyntheticCocoOptions): Prom
   const minRadius = options.minRadius ?? SYNTH_MIN_RADIUS;
   const largest = 0.48 * (size * 3) / 4;
   if (!(minRadius >= 1 && minRadius <= largest)) throw new Error(`generateSyntheticCoco: minRadius must be in [1, ${largest}] (0.48 of the short side of a ${size} px image), got ${minRadius}`);
+  const maxObjects = options.maxObjects ?? SYNTH_MAX_OBJECTS;
+  if (!Number.isInteger(maxObjects) || maxObjects < 1 || maxObjects > 20) throw new Error(`generateSyntheticCoco: maxObjects must be an integer in 1..20, got ${maxObjects}`);
   // The default scenes keep their own generator, so their bytes never change.
   const classic = colors === 'category' && maxOcclusion === 0;
   if (classic && options.minRadius !== undefined) throw new Error('generateSyntheticCoco: minRadius applies to random-colour or occluded scenes (colors "random" or maxOcclusion > 0)');
+  if (classic && options.maxObjects !== undefined) throw new Error('generateSyntheticCoco: maxObjects applies to random-colour or occluded scenes (colors "random" or maxOcclusion > 0)');
 
   const imageDir = join(outDir, 'images');
   await mkdir(imageDir, { recursive: true });
@@ -74,7 +83,7 @@ export async function generateSyntheticCoco(options: SyntheticCocoOptions): Prom
   const annotations: CocoAnnotation[] = [];
   const digits = Math.max(6, String(images).length);
   for (let i = 1; i <= images; i++) {
-    const scene = classic ? generateScene(rng, size) : generateOccludedScene(rng, size, { colors, maxOcclusion, minRadius });
+    const scene = classic ? generateScene(rng, size) : generateOccludedScene(rng, size, { colors, maxOcclusion, minRadius, maxObjects });
     const fileName = `${String(i).padStart(digits, '0')}.png`;
     const png = await sharp(scene.pixels, { raw: { width: scene.width, height: scene.height, channels: 3 } }).png().toBuffer();
     await writeFile(join(imageDir, fileName), png);
@@ -82,7 +91,7 @@ export async function generateSyntheticCoco(options: SyntheticCocoOptions): Prom
     for (const obj of scene.objects) annotations.push({ id: annotations.length + 1, image_id: i, ...obj });
   }
   const dataset: CocoDataset = {
-    info: { description: 'tfvision synthetic shapes', version: '1', contributor: 'tfvision', url: '', year: 2026, seed, size, ...(classic ? {} : { colors, maxOcclusion, ...(options.minRadius !== undefined ? { minRadius } : {}) }) },
+    info: { description: 'tfvision synthetic shapes', version: '1', contributor: 'tfvision', url: '', year: 2026, seed, size, ...(classic ? {} : { colors, maxOcclusion, ...(options.minRadius !== undefined ? { minRadius } : {}), ...(options.maxObjects !== undefined ? { maxObjects } : {}) }) },
     licenses: [],
     images: cocoImages,
     annotations,

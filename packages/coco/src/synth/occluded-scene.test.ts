@@ -161,7 +161,23 @@ describe('generateSyntheticCoco with random colours and occlusion', () => {
     expect(Math.min(...radii())).toBeLessThan(6);
   });
 
+  it('maxObjects caps the log-uniform shapes an image draws; the default (6) gives the same scenes as before', () => {
+    // Occlusion 0 and no large first shape or crowd in the count: compare per-image non-crowd counts.
+    const counts = (maxObjects?: number): number[] => {
+      const rng = new SeededRandom(7);
+      return Array.from({ length: 60 }, () => generateOccludedScene(rng, 96, { colors: 'random', maxOcclusion: 0, minRadius: 6, maxObjects }).objects.filter((o) => !o.iscrowd).length);
+    };
+    const one = counts(1);
+    // At most one drawn shape plus the optional large one that some images start with.
+    expect(Math.max(...one)).toBeLessThanOrEqual(2);
+    expect(one.reduce((a, b) => a + b, 0) / one.length).toBeLessThan(1.4);
+    expect(Math.max(...counts(6))).toBeGreaterThan(3);
+    expect(counts(6)).toEqual(counts());
+  });
+
   it('refuses bad options', async () => {
+    await expect(generateSyntheticCoco({ outDir: root, images: 1, seed: 1, colors: 'random', maxObjects: 0 })).rejects.toThrow('generateSyntheticCoco: maxObjects must be an integer in 1..20, got 0');
+    await expect(generateSyntheticCoco({ outDir: root, images: 1, seed: 1, maxObjects: 3 })).rejects.toThrow('generateSyntheticCoco: maxObjects applies to random-colour or occluded scenes (colors "random" or maxOcclusion > 0)');
     await expect(generateSyntheticCoco({ outDir: root, images: 1, seed: 1, colors: 'random', minRadius: 0.5 })).rejects.toThrow('generateSyntheticCoco: minRadius must be in [1, 46.08] (0.48 of the short side of a 128 px image), got 0.5');
     await expect(generateSyntheticCoco({ outDir: root, images: 1, seed: 1, minRadius: 8 })).rejects.toThrow('generateSyntheticCoco: minRadius applies to random-colour or occluded scenes (colors "random" or maxOcclusion > 0)');
     await expect(generateSyntheticCoco({ outDir: root, images: 1, seed: 1, maxOcclusion: 0.95 })).rejects.toThrow('generateSyntheticCoco: maxOcclusion must be in [0, 0.9], got 0.95');

@@ -22,7 +22,12 @@ export interface OccludedSceneOptions {
   maxOcclusion: number;
   /** Smallest circumradius in pixels of the 1-6 log-uniform shapes. Default SYNTH_MIN_RADIUS. */
   minRadius?: number;
+  /** Most shapes drawn after the optional large one (1..maxObjects, uniform). Default SYNTH_MAX_OBJECTS. */
+  maxObjects?: number;
 }
+
+/** The default scenes' most shapes per image (besides the optional large one and crowd). */
+export const SYNTH_MAX_OBJECTS = 6;
 
 /** The default scenes' smallest shape radius: a few pixels, so COCO's "small" objects occur. */
 export const SYNTH_MIN_RADIUS = 4;
@@ -105,7 +110,7 @@ export function generateOccludedScene(rng: SeededRandom, size: number, options: 
       fullAreas.push(crowd.object.area);
     }
   }
-  const count = rng.int(1, 6);
+  const count = rng.int(1, options.maxObjects ?? SYNTH_MAX_OBJECTS);
   const minRadius = options.minRadius ?? SYNTH_MIN_RADIUS;
   for (let i = 0; i < count; i++) place(randomCategory(rng), rng.logUniform(minRadius, 0.48 * minSide));
 
