@@ -20,6 +20,12 @@ either set the preset's transform to inputFormat 'BGR' with those mean/std, or p
 (backbone.bottom_up.stem.conv1.weight, or --first-conv NAME) so the weights expect RGB; then use
 the zoo's mean/std reversed ([123.675, 116.28, 103.53] and [1, 1, 1]).
 
+Stride placement: detectron2's R-50/R-101 zoo models use MODEL.RESNETS.STRIDE_IN_1X1 True (the
+MSRA backbone: stride on each bottleneck's first 1x1); build them with the backbone option
+strideIn1x1: true, e.g. createCascadeDetector('cascade_mask_rcnn_resnet50_fpn', { backbone: {
+options: { strideIn1x1: true } } }). ResNeXt zoo models (X-101-32x8d) use False (the default).
+Shapes are identical either way, so a wrong choice loads cleanly but gives wrong detections.
+
 Usage:
   /usr/bin/python3 tools/convert/detectron2_to_safetensors.py model_final_480dd8.pkl out.safetensors [--bgr-to-rgb]
 """

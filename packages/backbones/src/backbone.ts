@@ -93,10 +93,17 @@ export interface BackboneOptions extends FreezeOptions {
    * set_grad_checkpointing): about 1/3 more compute for a fraction of the training memory.
    */
   gradCheckpointing?: boolean;
+  /**
+   * ResNet family, plain bottleneck blocks only: put each downsampling block's stride on its
+   * first 1x1 conv instead of the 3x3 (Caffe's / MSRA's ResNet, detectron2's
+   * MODEL.RESNETS.STRIDE_IN_1X1 = True, which its R-50/R-101 model-zoo checkpoints need).
+   * Same parameters and shapes, different function. Default false (torchvision / timm).
+   */
+  strideIn1x1?: boolean;
 }
 
 export const BACKBONE_OPTION_KEYS: readonly (keyof BackboneOptions)[] = [
-  'numClasses', 'featuresOnly', 'inChans', 'outputStride', 'dropRate', 'dropPathRate', 'dropBlockRate', ...FREEZE_OPTION_KEYS, 'zeroInitLastBn', 'gradCheckpointing',
+  'numClasses', 'featuresOnly', 'inChans', 'outputStride', 'dropRate', 'dropPathRate', 'dropBlockRate', ...FREEZE_OPTION_KEYS, 'zeroInitLastBn', 'gradCheckpointing', 'strideIn1x1',
 ];
 
 /** Option names that were replaced, with what to write instead (an error, not a silent alias). */

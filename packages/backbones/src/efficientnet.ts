@@ -45,6 +45,7 @@ export class EfficientNet extends Backbone {
   constructor(args: EfficientNetArgs, options: BackboneOptions, cfg: PretrainedCfg) {
     super();
     checkOptionKeys('EfficientNet', options);
+    if (options.strideIn1x1) throw new Error(`EfficientNet: strideIn1x1 applies to ResNet bottleneck blocks only, got ${String(options.strideIn1x1)}`);
     const inChans = options.inChans ?? 3;
     const outputStride = options.outputStride ?? 32;
     if (![8, 16, 32].includes(outputStride)) throw new Error(`EfficientNet: outputStride must be 8, 16 or 32, got ${outputStride}`);

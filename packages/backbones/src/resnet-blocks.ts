@@ -20,6 +20,8 @@ export interface BlockArgs {
   dropPathRate: number;
   sk?: { rdRatio?: number; rdDivisor?: number; splitInput?: boolean };
   resnest?: { radix: number; avd: boolean; avdFirst: boolean; isFirst: boolean };
+  /** Bottleneck only: the stride on conv1 (1x1) instead of conv2 (3x3), detectron2's STRIDE_IN_1X1. */
+  strideIn1x1?: boolean;
 }
 
 export interface BlockType {
@@ -97,7 +99,11 @@ export class BasicBlock extends ResidualBlock {
   }
 }
 
-/** timm Bottleneck (ResNet/ResNeXt/SE-ResNeXt): 1x1 → grouped 3x3 (stride) → 1x1, ×4. */
+/**
+ * timm Bottleneck (ResNet/ResNeXt/SE-ResNeXt): 1x1 → grouped 3x3 (stride) → 1x1, ×4. With
+ * strideIn1x1 the stride moves to the first 1x1, as in detectron2's BottleneckBlock
+ * (stride_1x1, stride_3x3 = (stride, 1)) and the original MSRA/Caffe ResNet.
+ */
 export class Bottleneck extends ResidualBlock {
   static readonly expansion = 4;
   readonly conv1: Conv2d;
@@ -113,9 +119,10 @@ export class Bottleneck extends ResidualBlock {
     super();
     const width = Math.floor(a.planes * (a.baseWidth / 64)) * a.cardinality;
     const out = a.planes * 4;
-    this.conv1 = this.registerModule('conv1', conv(a.inplanes, width, 1));
+    const [stride1x1, stride3x3] = a.strideIn1x1 ? [a.stride, 1] : [1, a.stride];
+    this.conv1 = this.registerModule('conv1', conv(a.inplanes, width, 1, { stride: stride1x1 }));
     this.bn1 = this.registerModule('bn1', new BatchNorm2d({ numFeatures: width }));
-    this.conv2 = this.registerModule('conv2', conv(width, width, 3, { stride: a.stride, dilation: a.firstDilation, groups: a.cardinality }));
+    this.conv2 = this.registerModule('conv2', conv(width, width, 3, { stride: stride3x3, dilation: a.firstDilation, groups: a.cardinality }));
     this.bn2 = this.registerModule('bn2', new BatchNorm2d({ numFeatures: width }));
     this.dropBlock = a.dropBlock ? this.registerModule('drop_block', a.dropBlock()) : (new Identity() as L4);
     this.conv3 = this.registerModule('conv3', conv(width, out, 1));

@@ -3,7 +3,8 @@
  * 2019: deep 3x3 stem, stride on the 3x3, average-pool shortcut), ResNeXt (Xie et al., 2017),
  * SE-ResNet/SE-ResNeXt (Hu et al., 2018), SKNet (Li et al., 2019) and ResNeSt (Zhang et al.,
  * 2020) — one ResNet class fed different blocks, as timm builds them, with timm's parameter
- * names so its checkpoints load unchanged.
+ * names so its checkpoints load unchanged. The option strideIn1x1 moves the bottleneck stride to
+ * the first 1x1, as the original MSRA ResNet and detectron2's STRIDE_IN_1X1 have it.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { AvgPool2d, BatchNorm2d, Conv2d, DropBlock, Dropout, GlobalAvgPool, Identity, Layer, Linear, MaxPool2d, ReLU, Sequential, freezeBatchNorm, forwardFolded } from '@tfvision/nn';
@@ -57,6 +58,12 @@ export class ResNet extends Backbone {
     const inChans = options.inChans ?? 3;
     const outputStride = options.outputStride ?? 32;
     if (![8, 16, 32].includes(outputStride)) throw new Error(`ResNet: outputStride must be 8, 16 or 32, got ${outputStride}`);
+    const strideIn1x1 = options.strideIn1x1 ?? false;
+    if (typeof strideIn1x1 !== 'boolean') throw new Error(`ResNet: strideIn1x1 must be a boolean, got ${String(strideIn1x1)}`);
+    // Only the plain bottleneck has a strideless 1x1 before its strided 3x3: basic blocks have no
+    // 1x1, ResNeSt's avd moves the stride to an average pool and SK blocks stride inside their
+    // multi-branch conv; no reference or checkpoint defines the option for those.
+    if (strideIn1x1 && args.block !== 'bottleneck') throw new Error(`ResNet: strideIn1x1 needs plain bottleneck blocks, got block "${args.block}"`);
     const cardinality = args.cardinality ?? 1;
     const baseWidth = args.baseWidth ?? 64;
     const stemWidth = args.stemWidth ?? 64;
@@ -138,6 +145,7 @@ export class ResNet extends Backbone {
           // is_first stays false, as in timm and the official ResNeSt code (which passes
           // is_first=False for layer1): a stride-1 block gets no avd pool.
           resnest: args.resnest ? { ...args.resnest, isFirst: false } : undefined,
+          strideIn1x1,
         }));
         prevDilation = dilation;
         inplanes = outChannels;
