@@ -46,3 +46,4 @@ export { convGradGeometry, planFilterGrad, planInputGrad, type ConvGradGeometry,
 export { batchNormTrainStep, type BatchNormTrainStep, type BatchNormRunningStats } from './layers/batchnorm-train.js';
 export { BatchNormTrain, BatchNormTrainGrad } from './kernels/fused-batchnorm/names.js';
 export { registerFusedBatchNormKernels } from './kernels/fused-batchnorm/register.js';
+export type { WebGpuProgram, WebGpuUniforms } from './kernels/webgpu-program.js';

@@ -3,7 +3,8 @@ import { initBackend } from '@tfvision/nn';
 import { roiAlign } from '../ops/roi-align.js';
 import { RoiAlign, RoiAlignGrad, type RoiAlignAttrs } from './roi-align-attrs.js';
 import { registerHeadsKernels } from './register-heads-kernels.js';
-import { RoiAlignGradProgram, RoiAlignProgram, roiAlignGradLaunch, roiAlignGradWebGpu, roiAlignLaunch, roiAlignWebGpu, type WebGpuProgramShape } from './roi-align-webgpu.js';
+import { RoiAlignGradProgram, RoiAlignProgram, roiAlignGradLaunch, roiAlignGradWebGpu, roiAlignLaunch, roiAlignWebGpu } from './roi-align-webgpu.js';
+import type { WebGpuProgram as WebGpuProgramShape } from '@tfvision/nn';
 
 // No GPU in CI: these check the launch arithmetic against the cpu kernel and the shaders'
 // contract with tfjs' generated preamble; the shaders themselves run only where WebGPU exists.

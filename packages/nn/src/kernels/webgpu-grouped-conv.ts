@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { GroupedConv2DAttrs } from './grouped-conv2d.js';
+import type { WebGpuProgram as WebGpuProgramShape } from './webgpu-program.js';
 
 /**
  * Forward grouped convolution for tfjs-backend-webgpu as one WGSL compute shader: one
@@ -11,17 +12,6 @@ import type { GroupedConv2DAttrs } from './grouped-conv2d.js';
  * Not run in CI: no GPU there. The gradients on webgpu stay composite (tfjs' matmul-based
  * convolutions).
  */
-export interface WebGpuProgramShape {
-  variableNames: string[];
-  uniforms: string;
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  getUserCode(): string;
-}
 
 const WORKGROUP = 64;
 

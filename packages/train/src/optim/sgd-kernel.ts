@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { WebGpuProgram as WebGpuSgdProgram, WebGpuUniforms as Uniforms } from '@tfvision/nn';
 
 /**
  * One SGD-with-momentum update of one parameter as one kernel (issue #20: written with tf ops
@@ -95,19 +96,7 @@ const compositeKernel: tf.KernelFunc = ({ inputs, attrs }) =>
     return next ? [newW, next] : newW;
   }) as unknown as tf.TensorInfo;
 
-export interface WebGpuSgdProgram {
-  variableNames: string[];
-  uniforms: string;
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  getUserCode(): string;
-}
 
-type Uniforms = { type: 'float32' | 'int32'; data: number[] }[];
 
 const WORKGROUP = 64;
 

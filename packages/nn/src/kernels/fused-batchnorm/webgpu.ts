@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import type { BatchNormTrainAttrs } from './names.js';
+import type { WebGpuProgram, WebGpuUniforms as ProgramUniforms } from '../webgpu-program.js';
 
 /**
  * The BatchNorm training kernels for tfjs-backend-webgpu as WGSL programs. tfjs binds one
@@ -13,19 +14,7 @@ import type { BatchNormTrainAttrs } from './names.js';
  * thread strides over rows, then the lanes are summed in workgroup memory. Sums are f32.
  * Not run in CI (no GPU there); the launch shapes are tested against the cpu kernel's layout.
  */
-export interface WebGpuProgram {
-  variableNames: string[];
-  uniforms: string;
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number];
-  size: boolean;
-  getUserCode(): string;
-}
 
-export type ProgramUniforms = { type: 'int32' | 'float32'; data: number[] }[];
 
 interface WebGpuBackendLike {
   runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], outputDtype: tf.DataType, uniforms: ProgramUniforms): tf.TensorInfo;
