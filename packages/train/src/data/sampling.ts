@@ -26,6 +26,11 @@ export interface SamplingRule {
   order(n: number, epoch: number): Int32Array;
   /** The generator of the sample at `position` of `epoch`'s order, dataset index `index`. */
   sampleRng(epoch: number, position: number, index: number): Rng;
+  /**
+   * How many positions `order(n, e)` returns for every epoch when that is not n (a rule that
+   * leaves samples out, as aspect-ratio grouping does its partial groups).
+   */
+  epochLength?(n: number): number;
 }
 
 /** Dataset indices of an epoch: a seeded Fisher-Yates permutation, or 0..n-1 without shuffling. */
@@ -63,6 +68,56 @@ export function positionStreams(seed: number): SamplingRule {
       checkU32('epoch', epoch);
       checkU32('position', position + 1);
       return root.fork(epoch).fork(position + 1);
+    },
+  };
+}
+
+/**
+ * Aspect-ratio grouping (detectron2's AspectRatioGroupedDataset, torchvision's
+ * GroupedBatchSampler): each batch holds images of one group, so a batch pads less. The epoch's
+ * order is `rule`'s, regrouped: walking it, each sample joins its group's bucket, and a bucket
+ * that reaches `batchSize` becomes the next batch. Unlike detectron2's infinite stream, which
+ * carries unfilled buckets on, the samples left in unfilled buckets at the end of an epoch sit
+ * that epoch out (a different few each epoch, as the order is reshuffled), so every epoch has the
+ * same length and a batch stays a function of (seed, step). `groups[i]` is sample i's group.
+ */
+export function aspectRatioGrouped(rule: SamplingRule, groups: ArrayLike<number>, batchSize: number): SamplingRule {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new Error(`aspectRatioGrouped: batchSize must be a positive integer, got ${batchSize}`);
+  const counts = new Map<number, number>();
+  for (let i = 0; i < groups.length; i++) {
+    const g = groups[i];
+    if (!Number.isInteger(g) || g < 0) throw new Error(`aspectRatioGrouped: groups[${i}] must be a non-negative integer, got ${g}`);
+    counts.set(g, (counts.get(g) ?? 0) + 1);
+  }
+  const length = [...counts.values()].reduce((sum, c) => sum + Math.floor(c / batchSize) * batchSize, 0);
+  if (length === 0) {
+    const sizes = [...counts.entries()].sort((a, b) => a[0] - b[0]).map(([g, c]) => `group ${g}: ${c}`).join(', ');
+    throw new Error(`aspectRatioGrouped: no aspect-ratio group has batchSize ${batchSize} images (${sizes || 'no images'})`);
+  }
+  const checkN = (n: number): void => {
+    if (n !== groups.length) throw new Error(`aspectRatioGrouped: the rule was built for ${groups.length} samples, asked for ${n}`);
+  };
+  return {
+    order(n, epoch) {
+      checkN(n);
+      const buckets = new Map<number, number[]>();
+      const out = new Int32Array(length);
+      let filled = 0;
+      for (const i of rule.order(n, epoch)) {
+        const bucket = buckets.get(groups[i]) ?? [];
+        bucket.push(i);
+        if (bucket.length === batchSize) {
+          out.set(bucket, filled);
+          filled += batchSize;
+          buckets.delete(groups[i]);
+        } else buckets.set(groups[i], bucket);
+      }
+      return out;
+    },
+    sampleRng: (epoch, position, index) => rule.sampleRng(epoch, position, index),
+    epochLength(n) {
+      checkN(n);
+      return length;
     },
   };
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Rng } from '../rng.js';
 import { RECIPE_FACTORY_SOURCE, testRecipe, type RecipeBatch } from './__tests__/recipe-source.js';
 import { assembleBatch, slotRng } from './batch-recipe.js';
-import { epochOrder, indexStreams, positionStreams, sampleRng } from './sampling.js';
+import { aspectRatioGrouped, epochOrder, indexStreams, positionStreams, sampleRng } from './sampling.js';
 import { StepLoader, type StepLoaderOptions } from './step-loader.js';
 
 function loader(n: number, o: Partial<StepLoaderOptions> = {}, failAt = -1): StepLoader<unknown, unknown, RecipeBatch> {
@@ -35,6 +35,49 @@ describe('sampling rules', () => {
     expect(Array.from(rule.order(9, 3))).toEqual(Array.from(epochOrder(9, 5, 3, true)));
     expect(rule.sampleRng(3, 0, 6).getState()).toEqual(sampleRng(5, 3, 6).getState());
     expect(Array.from(indexStreams(5, false).order(4, 3))).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('aspectRatioGrouped', () => {
+  // 11 samples: 7 in group 1 (landscape), 4 in group 0; batches of 3 give 2 + 1 full batches.
+  const groups = [1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1];
+
+  it('regroups the base order: a bucket that fills becomes the next batch, the unfilled remainder sits the epoch out', () => {
+    const base = positionStreams(4);
+    const rule = aspectRatioGrouped(base, groups, 3);
+    expect(rule.epochLength?.(11)).toBe(9);
+    for (const epoch of [0, 1, 5]) {
+      const order = Array.from(rule.order(11, epoch));
+      // Hand regrouping of the base order.
+      const buckets: Record<number, number[]> = { 0: [], 1: [] };
+      const expected: number[] = [];
+      for (const i of base.order(11, epoch)) {
+        buckets[groups[i]].push(i);
+        if (buckets[groups[i]].length === 3) expected.push(...buckets[groups[i]].splice(0));
+      }
+      expect(order).toEqual(expected);
+      expect(order).toHaveLength(9);
+      for (let b = 0; b < 3; b++) expect(new Set(order.slice(3 * b, 3 * b + 3).map((i) => groups[i])).size).toBe(1);
+      expect(new Set(order).size).toBe(9);
+    }
+    // Which samples sit out changes with the epoch's shuffle.
+    const left = (e: number) => [...Array(11).keys()].filter((i) => !Array.from(rule.order(11, e)).includes(i)).join(',');
+    expect(new Set([0, 1, 2, 3, 4, 5].map(left)).size).toBeGreaterThan(1);
+    expect(rule.sampleRng(2, 4, 7).getState()).toEqual(base.sampleRng(2, 4, 7).getState());
+  });
+
+  it('gives the step loader its epoch length, every step one group', async () => {
+    const l = loader(11, { rule: aspectRatioGrouped(positionStreams(11), groups, 3) });
+    expect(l.batchesPerEpoch).toBe(3);
+    const steps = await collectSteps(l, 0, 9);
+    for (const s of steps) expect(new Set(s.batches[0].indices.map((i) => groups[i])).size).toBe(1);
+    expect(bytes(await collectSteps(l, 5, 9))).toEqual(bytes(steps.slice(5)));
+  });
+
+  it('names what is wrong', () => {
+    expect(() => aspectRatioGrouped(positionStreams(0), [0, 1, 0, 1], 3)).toThrow('aspectRatioGrouped: no aspect-ratio group has batchSize 3 images (group 0: 2, group 1: 2)');
+    expect(() => aspectRatioGrouped(positionStreams(0), [0, 0.5], 1)).toThrow('aspectRatioGrouped: groups[1] must be a non-negative integer, got 0.5');
+    expect(() => aspectRatioGrouped(positionStreams(0), [0, 0], 1).order(3, 0)).toThrow('aspectRatioGrouped: the rule was built for 2 samples, asked for 3');
   });
 });
 

@@ -88,7 +88,8 @@ export class StepLoader<S, T, B> implements StepSource<B> {
     this.name = name;
     this.batchSize = batchSize;
     this.rule = o.rule;
-    this.batchesPerEpoch = this.dropLast ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+    const positions = o.rule.epochLength?.(n) ?? n;
+    this.batchesPerEpoch = this.dropLast ? Math.floor(positions / batchSize) : Math.ceil(positions / batchSize);
   }
 
   /** Where micro-batch `index` (step · accumulate + micro) lies. */

@@ -41,6 +41,7 @@ describe('bundled COCO 1x detection configs', () => {
     expect(c.optimizer).toMatchObject({ lr: 0.02, batchSize: 16, momentum: 0.9, weightDecay: 1e-4, weightDecayNorm: 0 });
     expect(c.schedule).toEqual({ iterations: 90000, warmupIters: 1000, warmupFactor: 0.001, milestones: [60000, 80000], gamma: 0.1 });
     expect(c.data.train).toEqual({ annotations: 'annotations/instances_train2017.json', images: 'train2017' });
+    expect(c.data.aspectRatioGrouping).toBe(true);
     // COCO's 80 categories.
     const m = detectionModelConfig(c, 80);
     expect(m.type).toBe(type);
@@ -165,6 +166,16 @@ describe('data.workers', () => {
     expect(detectionConfigHash(threaded)).toBe(detectionConfigHash(base));
     const bad = configFile('workers-bad', { data: { workers: -1 } });
     expect(errorOf(bad)).toMatch(/workers-bad\.json: data\.workers: /);
+  });
+});
+
+describe('data.aspectRatioGrouping', () => {
+  it('is optional (absent = off), a boolean, and inside the hash (it changes which images share a batch)', () => {
+    const base = loadDetectionConfig(configFile('grouping-none', {}));
+    const grouped = loadDetectionConfig(configFile('grouping-on', { data: { aspectRatioGrouping: true } }));
+    expect([base.data.aspectRatioGrouping, grouped.data.aspectRatioGrouping]).toEqual([undefined, true]);
+    expect(detectionConfigHash(grouped)).not.toBe(detectionConfigHash(base));
+    expect(errorOf(configFile('grouping-bad', { data: { aspectRatioGrouping: 'yes' } }))).toMatch(/grouping-bad\.json: data\.aspectRatioGrouping: /);
   });
 });
 

@@ -53,6 +53,11 @@ export interface DetectionTrainConfig {
     prefetch: number;
     /** Worker threads decoding and augmenting (0 or absent: in-process); batches are the same for any count. */
     workers?: number;
+    /**
+     * Batches of one aspect-ratio group (wider than high, or not), as detectron2's
+     * DATALOADER.ASPECT_RATIO_GROUPING; less padding. Absent: false.
+     */
+    aspectRatioGrouping?: boolean;
     /** When present and root/train's annotations are missing, the synthetic set is generated there first. */
     synth?: DetectionSynthConfig;
   };
@@ -105,13 +110,14 @@ export const DETECTION_CONFIG_SPEC: Spec = {
         flipProb: { kind: 'number', min: 0, max: 1 },
         prefetch: pos(true),
         workers: { kind: 'number', min: 0, integer: true },
+        aspectRatioGrouping: { kind: 'boolean' },
         synth: {
           kind: 'object',
           fields: { size: { kind: 'number', min: 32, max: 4096, integer: true }, colors: { kind: 'string', oneOf: ['category', 'random'] }, maxOcclusion: nonNeg(0.9), train: synthSplit, val: synthSplit },
           optional: ['maxOcclusion'],
         },
       },
-      optional: ['synth', 'workers'],
+      optional: ['synth', 'workers', 'aspectRatioGrouping'],
     },
     optimizer: {
       kind: 'object',

@@ -54,6 +54,18 @@ export class DetectionTrainSet {
   get(i: number): Promise<DetectionSample> {
     return this.dataset.get(i);
   }
+
+  /**
+   * Sample i's aspect-ratio group from the annotation file's width and height (no decoding):
+   * 1 when wider than high, else 0, detectron2's two groups.
+   */
+  aspectGroups(): Uint8Array {
+    return Uint8Array.from(this.dataset.imageIds, (id) => {
+      const img = this.dataset.index.imgs.get(id);
+      if (!img) throw new Error(`DetectionTrainSet: image id ${id} is not in the annotation file's images`);
+      return img.width > img.height ? 1 : 0;
+    });
+  }
 }
 
 /** The evaluation set: every image (COCOeval scores images without detections too), no targets needed. */

@@ -40,6 +40,21 @@ describe('DetectionLoader on the step loader', () => {
     }
   });
 
+  it('with aspectGroups, every batch holds images of one aspect-ratio group (from the annotation file, no decoding)', async () => {
+    const groups = set.aspectGroups();
+    const images = new Map(set.dataset.coco.images.map((img) => [img.id, img]));
+    expect(Array.from(groups)).toEqual(set.dataset.imageIds.map((id) => (images.get(id)!.width > images.get(id)!.height ? 1 : 0)));
+    expect(new Set(groups).size).toBe(2); // the synthetic set has square and 4:3 images
+    const loader = new DetectionLoader(set, { batchSize: 2, seed: 1, aspectGroups: groups });
+    const n1 = groups.reduce((a, g) => a + g, 0);
+    expect(loader.stepsPerEpoch).toBe(Math.floor(n1 / 2) + Math.floor((groups.length - n1) / 2));
+    for (let step = 0; step < 2 * loader.stepsPerEpoch; step++) {
+      const samples = await loader.batch(step);
+      expect(new Set(samples.map((s) => (s.image.width > s.image.height ? 1 : 0))).size).toBe(1);
+    }
+    expect(() => new DetectionLoader(set, { batchSize: 2, seed: 1, aspectGroups: [0, 1] })).toThrow(`DetectionLoader: aspectGroups has 2 entries for ${set.length} training images`);
+  });
+
   it('refuses workers without the split to reopen', () => {
     expect(() => new DetectionLoader(set, { batchSize: 2, seed: 0, workers: 1 })).toThrow('DetectionLoader: workers > 0 needs options.workerSource');
   });

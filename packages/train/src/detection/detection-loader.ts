@@ -3,11 +3,12 @@
  * rule, so step s's batch is a pure function of (seed, s) and a resumed run loads what an
  * uninterrupted one would, whatever the prefetch or worker count. Each epoch drops its last
  * partial batch (every step has batchSize images, as detectron2's infinite sampler gives). The
- * only data-side transform is the horizontal flip (detection-recipe.ts).
+ * only data-side transform is the horizontal flip (detection-recipe.ts). With `aspectGroups` each
+ * batch holds images of one aspect-ratio group, so batch padding wastes less.
  */
 import type { DetectionSample } from '@tfvision/coco';
 import type { IndexedDataset } from '../data/batch-recipe.js';
-import { positionStreams } from '../data/sampling.js';
+import { aspectRatioGrouped, positionStreams } from '../data/sampling.js';
 import { StepLoader } from '../data/step-loader.js';
 import { compiledModule } from '../data/worker-pool.js';
 import type { DataPosition } from '../engine/step-source.js';
@@ -26,6 +27,11 @@ export interface DetectionLoaderOptions {
   workers?: number;
   /** Required when workers > 0: the split the worker threads open again. */
   workerSource?: DetectionWorkerSource;
+  /**
+   * Each sample's aspect-ratio group (DetectionTrainSet.aspectGroups()): when given, every batch
+   * holds one group's images (sampling.ts aspectRatioGrouped).
+   */
+  aspectGroups?: ArrayLike<number>;
 }
 
 export type { DataPosition };
@@ -46,8 +52,12 @@ export class DetectionLoader {
     const workerFactory = workers > 0 && options.workerSource
       ? { module: compiledModule(import.meta.url, './detection-recipe.js', 'DetectionLoader'), exportName: 'createDetectionRecipe', args: { ...options.workerSource, flipProb } }
       : undefined;
+    if (options.aspectGroups && options.aspectGroups.length !== source.length) {
+      throw new Error(`DetectionLoader: aspectGroups has ${options.aspectGroups.length} entries for ${source.length} training images`);
+    }
+    const rule = options.aspectGroups ? aspectRatioGrouped(positionStreams(options.seed), options.aspectGroups, options.batchSize) : positionStreams(options.seed);
     this.core = new StepLoader(detectionRecipe(source, flipProb), {
-      name: 'DetectionLoader', batchSize: options.batchSize, rule: positionStreams(options.seed), prefetch: options.prefetch, workers, workerFactory,
+      name: 'DetectionLoader', batchSize: options.batchSize, rule, prefetch: options.prefetch, workers, workerFactory,
     });
     this.batchSize = this.core.batchSize;
     this.stepsPerEpoch = this.core.batchesPerEpoch;

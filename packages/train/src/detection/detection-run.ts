@@ -120,6 +120,7 @@ export async function buildDetectionRun(c: DetectionTrainConfig, o: DetectionRun
   const loader = new DetectionLoader(trainSet, {
     batchSize: c.optimizer.batchSize, seed: c.seed, flipProb: c.data.flipProb, prefetch: c.data.prefetch,
     workers, ...(workers > 0 ? { workerSource: { split: splitPaths(c, 'train', cwd), masks: withMasks } } : {}),
+    ...(c.data.aspectRatioGrouping ? { aspectGroups: trainSet.aspectGroups() } : {}),
   });
   const options: DetectionTrainerOptions = {
     model,
