@@ -3,13 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { generateSyntheticCoco, type SyntheticCoco } from '../synth/generate.js';
-import { compose } from '../transforms/sample.js';
-import { randomHorizontalFlip } from '../transforms/flip.js';
-import { resizeShortestEdge } from '../transforms/resize.js';
 import type { CocoDataset } from '../types.js';
 import { CocoDetectionDataset } from './detection-dataset.js';
 import { decodeImage } from './image.js';
-import { loadBatches } from './loader.js';
 
 let synth: SyntheticCoco;
 const root = mkdtempSync(join(tmpdir(), 'tfvision-dataset-'));
@@ -117,48 +113,5 @@ describe('CocoDetectionDataset on the synthetic set', () => {
     const rgba = join(root, 'rgba.png');
     await sharp(Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]), { raw: { width: 2, height: 1, channels: 4 } }).png().toFile(rgba);
     expect(Array.from((await decodeImage(rgba)).data)).toEqual([1, 2, 3, 5, 6, 7]);
-  });
-});
-
-describe('loadBatches', () => {
-  it('stacks padded batches in order, with prefetch, and repeats for a seed', async () => {
-    const ds = new CocoDetectionDataset(synth.dataset, { imageDir: synth.imageDir, masks: true });
-    const transform = compose(resizeShortestEdge({ shortEdge: [40, 56] }), randomHorizontalFlip(0.5));
-    const run = async () => {
-      const out = [];
-      for await (const b of loadBatches(ds, { batchSize: 3, shuffle: true, seed: 4, transform, prefetch: 2 })) out.push(b);
-      return out;
-    };
-    const a = await run();
-    const b = await run();
-    expect(a.map((x) => x.shape[0])).toEqual([3, 3, 2]);
-    expect(new Set(a.flatMap((x) => x.samples.map((s) => s.imageId)))).toEqual(new Set(ds.imageIds));
-    for (const batch of a) {
-      const [B, H, W] = batch.shape;
-      expect(H % 32).toBe(0);
-      expect(W % 32).toBe(0);
-      expect(batch.images).toHaveLength(B * H * W * 3);
-      for (const s of batch.samples) expect(s.masks?.every((m) => m.length === H * W)).toBe(true);
-      // Row 0 of sample 0 is its first image row, then zeros to the padded width.
-      const s0 = batch.samples[0];
-      expect(Array.from(batch.images.subarray(0, s0.image.width * 3))).toEqual(Array.from(s0.image.data.subarray(0, s0.image.width * 3)));
-      expect(Array.from(batch.images.subarray(s0.image.width * 3, W * 3)).every((v) => v === 0)).toBe(true);
-    }
-    expect(a.map((x) => x.samples.map((s) => s.imageId))).toEqual(b.map((x) => x.samples.map((s) => s.imageId)));
-    expect(a[0].images).toEqual(b[0].images);
-  });
-
-  it('drops the last partial batch on request and surfaces load errors', async () => {
-    const ds = new CocoDetectionDataset(synth.dataset, { imageDir: synth.imageDir });
-    let n = 0;
-    for await (const batch of loadBatches(ds, { batchSize: 3, dropLast: true })) n += batch.shape[0];
-    expect(n).toBe(6);
-    const coco: CocoDataset = JSON.parse(JSON.stringify(synth.dataset));
-    coco.images[5].file_name = 'gone.png';
-    const bad = new CocoDetectionDataset(coco, { imageDir: synth.imageDir });
-    const consume = async () => {
-      for await (const _batch of loadBatches(bad, { batchSize: 2, prefetch: 3 })) void _batch;
-    };
-    await expect(consume()).rejects.toThrow('gone.png: cannot read image: file not found');
   });
 });

@@ -1,4 +1,3 @@
 export { CocoDetectionDataset, type DetectionDatasetOptions, type DetectionDatasetSummary } from './detection-dataset.js';
 export { decodeImage, type DecodeImageOptions, type RgbImage } from './image.js';
-export { collate, loadBatches, type DetectionBatch, type LoaderOptions, type SampleSource } from './loader.js';
 export { LabelMap, annotationMask, annotationsToTargets, type CrowdPolicy, type DetectionTargets, type TargetOptions } from './targets.js';

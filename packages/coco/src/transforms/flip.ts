@@ -1,8 +1,13 @@
 import type { DetectionSample, Transform } from './sample.js';
 
-/** Mirrors image, boxes and masks left-right with probability `prob` (default 0.5). */
+/**
+ * Mirrors image, boxes and masks left-right with probability `prob` (default 0.5): one uniform
+ * drawn per sample, flipped when below `prob` (torchvision's RandomHorizontalFlip); none drawn
+ * at prob 0.
+ */
 export function randomHorizontalFlip(prob = 0.5): Transform {
-  return (sample, rng) => (rng.next() < prob ? horizontalFlip(sample) : sample);
+  if (!(prob >= 0 && prob <= 1)) throw new Error(`randomHorizontalFlip: prob must be in [0, 1], got ${prob}`);
+  return (sample, rng) => (prob > 0 && rng.next() < prob ? horizontalFlip(sample) : sample);
 }
 
 /**
@@ -13,11 +18,11 @@ export function horizontalFlip(sample: DetectionSample): DetectionSample {
   const { width, height } = sample.image;
   return {
     ...sample,
-    image: { width, height, data: flipRows(sample.image.data, width, height, 3) },
+    image: { width, height, data: flipLeftRight(sample.image.data, width, height, 3) },
     boxes: flipBoxes(sample.boxes, width),
     crowdBoxes: flipBoxes(sample.crowdBoxes, width),
-    ...(sample.masks ? { masks: sample.masks.map((m) => flipRows(m, width, height, 1)) } : {}),
-    ...(sample.crowdMasks ? { crowdMasks: sample.crowdMasks.map((m) => flipRows(m, width, height, 1)) } : {}),
+    ...(sample.masks ? { masks: sample.masks.map((m) => flipLeftRight(m, width, height, 1)) } : {}),
+    ...(sample.crowdMasks ? { crowdMasks: sample.crowdMasks.map((m) => flipLeftRight(m, width, height, 1)) } : {}),
   };
 }
 
@@ -32,8 +37,11 @@ function flipBoxes(boxes: Float32Array, width: number): Float32Array {
   return out;
 }
 
-function flipRows<T extends Uint8Array | Float32Array>(data: T, width: number, height: number, channels: number): T {
-  const out = new (data.constructor as new (n: number) => T)(data.length);
+/** A row-major HWC plane mirrored left-right into a new array of the same type (images and masks alike). */
+export function flipLeftRight<T extends Uint8Array | Float32Array>(data: T, width: number, height: number, channels: number): T {
+  // A plain typed array even when `data` is a Node Buffer (a Uint8Array subclass sharp returns).
+  const out = (data instanceof Float32Array ? new Float32Array(data.length) : new Uint8Array(data.length)) as T;
+  if (data.length !== width * height * channels) throw new Error(`flipLeftRight: ${data.length} values for ${height}x${width}x${channels}`);
   for (let y = 0; y < height; y++) {
     const row = y * width * channels;
     for (let x = 0; x < width; x++) {

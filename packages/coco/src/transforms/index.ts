@@ -1,5 +1,5 @@
-export { compose, type DetectionSample, type Transform } from './sample.js';
-export { horizontalFlip, randomHorizontalFlip } from './flip.js';
+export { compose, uniformInt, type DetectionSample, type Transform, type UniformSource } from './sample.js';
+export { flipLeftRight, horizontalFlip, randomHorizontalFlip } from './flip.js';
 export { normalize, type NormalizeOptions } from './normalize.js';
 export { padToMultiple } from './pad.js';
 export { resizeNearest, resizeSample, resizeShortestEdge, shortestEdgeSize, type ResizeShortestEdgeOptions } from './resize.js';

@@ -1,6 +1,5 @@
 import sharp from 'sharp';
-import type { SeededRandom } from '../synth/prng.js';
-import type { DetectionSample, Transform } from './sample.js';
+import { uniformInt, type DetectionSample, type Transform, type UniformSource } from './sample.js';
 
 export interface ResizeShortestEdgeOptions {
   /** Target length of the short edge: one value, a list to choose from, or a [min, max] range. */
@@ -39,7 +38,7 @@ export function resizeShortestEdge(options: ResizeShortestEdgeOptions): Transfor
     throw new Error(`resizeShortestEdge: shortEdge must be positive integers, got ${JSON.stringify(options.shortEdge)}`);
   }
   if (style === 'range' && edges.length !== 2) throw new Error(`resizeShortestEdge: sampleStyle 'range' needs [min, max], got ${JSON.stringify(edges)}`);
-  const pick = (rng: SeededRandom) => (style === 'range' ? rng.int(edges[0], edges[1]) : edges[rng.int(0, edges.length - 1)]);
+  const pick = (rng: UniformSource) => (style === 'range' ? uniformInt(rng, edges[0], edges[1]) : edges[uniformInt(rng, 0, edges.length - 1)]);
   return (sample, rng) => {
     const edge = edges.length === 1 ? edges[0] : pick(rng);
     const [newH, newW] = shortestEdgeSize(sample.image.height, sample.image.width, edge, options.maxSize);

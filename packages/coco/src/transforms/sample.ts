@@ -1,6 +1,5 @@
 import type { RgbImage } from '../dataset/image.js';
 import type { DetectionTargets } from '../dataset/targets.js';
-import type { SeededRandom } from '../synth/prng.js';
 
 /** One image with its targets, as datasets produce and transforms pass along. */
 export interface DetectionSample extends DetectionTargets {
@@ -14,10 +13,23 @@ export interface DetectionSample extends DetectionTargets {
 }
 
 /**
+ * Where a random transform draws from: uniforms in [0, 1). `SeededRandom` is one, and so is
+ * @tfvision/train's `Rng`, which its DetectionLoader hands each sample (a stream of (seed, step)).
+ */
+export interface UniformSource {
+  next(): number;
+}
+
+/** An integer in [lo, hi] (both ends included) from one uniform, as `SeededRandom.int`. */
+export function uniformInt(rng: UniformSource, lo: number, hi: number): number {
+  return lo + Math.floor(rng.next() * (hi - lo + 1));
+}
+
+/**
  * A transform returns a new sample; it never mutates its input, so a cached sample can be
  * transformed again. Random transforms draw from `rng` so a seeded run repeats exactly.
  */
-export type Transform = (sample: DetectionSample, rng: SeededRandom) => DetectionSample | Promise<DetectionSample>;
+export type Transform = (sample: DetectionSample, rng: UniformSource) => DetectionSample | Promise<DetectionSample>;
 
 /** Applies transforms left to right. */
 export function compose(...transforms: Transform[]): Transform {

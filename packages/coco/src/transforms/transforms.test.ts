@@ -3,7 +3,7 @@ import { horizontalFlip, randomHorizontalFlip } from './flip.js';
 import { normalize } from './normalize.js';
 import { padToMultiple } from './pad.js';
 import { resizeNearest, resizeShortestEdge, shortestEdgeSize } from './resize.js';
-import { compose, type DetectionSample } from './sample.js';
+import { compose, uniformInt, type DetectionSample } from './sample.js';
 
 /** A w x h image with random pixels and one rectangular object (rows y0..y1-1, cols x0..x1-1). */
 function sample(w: number, h: number, rect: [number, number, number, number]): DetectionSample {
@@ -74,6 +74,22 @@ describe('horizontalFlip', () => {
     const never = await randomHorizontalFlip(0)(s, new SeededRandom(1));
     expect(Array.from(always.boxes)).toEqual([4, 0, 6, 2]);
     expect(never).toBe(s);
+    expect(() => randomHorizontalFlip(1.5)).toThrow('randomHorizontalFlip: prob must be in [0, 1], got 1.5');
+  });
+
+  it('takes any uniform source (a Node Buffer image stays a plain Uint8Array)', async () => {
+    const s = sample(2, 1, [0, 0, 1, 1]);
+    const buffered = { ...s, image: { ...s.image, data: Buffer.from(s.image.data as Uint8Array) } };
+    const flipped = await randomHorizontalFlip(0.5)(buffered, { next: () => 0.25 });
+    expect(flipped.image.data.constructor).toBe(Uint8Array);
+    expect(Array.from(flipped.image.data)).toEqual([...Array.from(s.image.data).slice(3, 6), ...Array.from(s.image.data).slice(0, 3)]);
+    expect(await randomHorizontalFlip(0.5)(s, { next: () => 0.75 })).toBe(s);
+  });
+
+  it('uniformInt is SeededRandom.int for any uniform source', () => {
+    const a = new SeededRandom(7);
+    const b = new SeededRandom(7);
+    for (let i = 0; i < 50; i++) expect(uniformInt(a, 3, 9)).toBe(b.int(3, 9));
   });
 });
 

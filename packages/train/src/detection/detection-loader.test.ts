@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateSyntheticCoco, horizontalFlip, type DetectionSample } from '@tfvision/coco';
+import { compose, generateSyntheticCoco, horizontalFlip, randomHorizontalFlip, resizeShortestEdge, type DetectionSample } from '@tfvision/coco';
 import { Rng } from '../rng.js';
 import { DetectionTrainSet, type DetectionSplit } from './detection-data.js';
 import { DetectionLoader } from './detection-loader.js';
@@ -53,6 +53,20 @@ describe('DetectionLoader on the step loader', () => {
       expect(new Set(samples.map((s) => (s.image.width > s.image.height ? 1 : 0))).size).toBe(1);
     }
     expect(() => new DetectionLoader(set, { batchSize: 2, seed: 1, aspectGroups: [0, 1] })).toThrow(`DetectionLoader: aspectGroups has 2 entries for ${set.length} training images`);
+  });
+
+  it('runs a composed @tfvision/coco transform on each sample with its position\'s generator', async () => {
+    const transform = compose(resizeShortestEdge({ shortEdge: [24, 32] }), randomHorizontalFlip(0.5));
+    const loader = new DetectionLoader(set, { batchSize: 2, seed: 9, transform });
+    const got = await loader.batch(loader.stepsPerEpoch + 1); // epoch 1, positions 2 and 3
+    const order = new Rng(9).fork(1).shuffle(Array.from({ length: set.length }, (_, i) => i));
+    for (const [k, sample] of got.entries()) {
+      const expected = await transform(await set.get(order[2 + k]), new Rng(9).fork(1).fork(3 + k));
+      expect(Math.min(sample.image.width, sample.image.height)).toBe(Math.min(expected.image.width, expected.image.height));
+      expect(bytes([sample])).toEqual(bytes([expected]));
+    }
+    expect(() => new DetectionLoader(set, { batchSize: 2, seed: 0, transform, flipProb: 0.5 })).toThrow('DetectionLoader: give flipProb or transform, not both');
+    expect(() => new DetectionLoader(set, { batchSize: 2, seed: 0, transform, workers: 1, workerSource: { split, masks: true } })).toThrow('DetectionLoader: a custom transform runs in-process only');
   });
 
   it('refuses workers without the split to reopen', () => {

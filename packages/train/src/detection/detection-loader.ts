@@ -6,7 +6,7 @@
  * only data-side transform is the horizontal flip (detection-recipe.ts). With `aspectGroups` each
  * batch holds images of one aspect-ratio group, so batch padding wastes less.
  */
-import type { DetectionSample } from '@tfvision/coco';
+import { randomHorizontalFlip, type DetectionSample, type Transform } from '@tfvision/coco';
 import type { IndexedDataset } from '../data/batch-recipe.js';
 import { aspectRatioGrouped, positionStreams } from '../data/sampling.js';
 import { StepLoader } from '../data/step-loader.js';
@@ -21,6 +21,12 @@ export interface DetectionLoaderOptions {
   seed: number;
   /** Probability of the horizontal flip (0 turns it off). Default 0.5. */
   flipProb?: number;
+  /**
+   * The per-sample transform in place of the flip: any @tfvision/coco transform or `compose` of
+   * them (resizeShortestEdge, randomHorizontalFlip, normalize, ...), drawing from the sample's
+   * generator. In-process only (a closure cannot cross to a worker thread); not with flipProb.
+   */
+  transform?: Transform;
   /** Steps loaded ahead of the consumer. Default max(2, workers). */
   prefetch?: number;
   /** Worker threads decoding and flipping; 0 (default) loads in-process. */
@@ -48,6 +54,8 @@ export class DetectionLoader {
     const flipProb = options.flipProb ?? 0.5;
     if (!(flipProb >= 0 && flipProb <= 1)) throw new Error(`DetectionLoader: flipProb must be in [0, 1], got ${flipProb}`);
     const workers = options.workers ?? 0;
+    if (options.transform && options.flipProb !== undefined) throw new Error('DetectionLoader: give flipProb or transform, not both (compose randomHorizontalFlip into the transform)');
+    if (options.transform && workers > 0) throw new Error('DetectionLoader: a custom transform runs in-process only (workers must be 0): worker threads cannot receive a closure');
     if (workers > 0 && !options.workerSource) throw new Error('DetectionLoader: workers > 0 needs options.workerSource (the training split the worker threads open again)');
     const workerFactory = workers > 0 && options.workerSource
       ? { module: compiledModule(import.meta.url, './detection-recipe.js', 'DetectionLoader'), exportName: 'createDetectionRecipe', args: { ...options.workerSource, flipProb } }
@@ -56,7 +64,7 @@ export class DetectionLoader {
       throw new Error(`DetectionLoader: aspectGroups has ${options.aspectGroups.length} entries for ${source.length} training images`);
     }
     const rule = options.aspectGroups ? aspectRatioGrouped(positionStreams(options.seed), options.aspectGroups, options.batchSize) : positionStreams(options.seed);
-    this.core = new StepLoader(detectionRecipe(source, flipProb), {
+    this.core = new StepLoader(detectionRecipe(source, options.transform ?? randomHorizontalFlip(flipProb)), {
       name: 'DetectionLoader', batchSize: options.batchSize, rule, prefetch: options.prefetch, workers, workerFactory,
     });
     this.batchSize = this.core.batchSize;
