@@ -1,2 +1,3 @@
 export * from './curves-svg.js';
 export * from './training-curves.js';
+export * from './loss-panels.js';
