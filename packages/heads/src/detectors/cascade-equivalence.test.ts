@@ -18,10 +18,10 @@ import { rcnnImage } from '../testing/rcnn-images.js';
 
 const fx = readHeadsFixture<CascadeFixture>('cascade/cascade_mask_rcnn_resnet50_fpn.json');
 
-function expectSummary(got: ArrayLike<number> | tf.Tensor, ref: Summary, what: string, rowSwap = 0): void {
+function expectSummary(got: ArrayLike<number> | tf.Tensor, ref: Summary, what: string, rowSwap = 0, tol = 1e-4): void {
   if (got instanceof tf.Tensor) expect({ what, shape: got.shape }).toEqual({ what, shape: ref.shape });
   const values = got instanceof tf.Tensor ? got.dataSync() : got;
-  const { bad, sumOk } = summaryMismatches(values, ref, 1e-4, rowSwap);
+  const { bad, sumOk } = summaryMismatches(values, ref, tol, rowSwap);
   expect({ what, bad, sumOk }).toEqual({ what, bad: [], sumOk: true });
 }
 
@@ -98,7 +98,10 @@ describe('cascade_mask_rcnn_resnet50_fpn equals detectron2', () => {
       const sums = tf.tidy(() => tf.sum(d.masks as tf.Tensor3D, [1, 2]).dataSync());
       const badMasks = ref.maskSums.filter((s, k) => Math.abs(sums[partner[k]] - s) > 1e-3 * Math.max(s, 1));
       expect({ image: i, badMasks }).toEqual({ image: i, badMasks: [] });
-      if (partner.every((j, k) => j === k)) expectSummary(d.masks as tf.Tensor3D, fx.masks[i], `masks ${i}`);
+      // Pasted masks move with their boxes (bilinear at the box edge), and the boxes agree to
+      // IoU >= 0.995, not 1e-4: on an AMD EPYC (AVX-512; OpenBLAS and XNNPACK pick their kernels
+      // per CPU) a soft edge pixel came out 1.04e-4 of max|ref| off.
+      if (partner.every((j, k) => j === k)) expectSummary(d.masks as tf.Tensor3D, fx.masks[i], `masks ${i}`, 0, 3e-4);
     });
     for (const d of dets) tf.dispose([d.boxes, d.scores, d.labels, ...(d.masks ? [d.masks] : [])]);
     expect(tf.memory().numTensors).toBe(before);
