@@ -129,3 +129,43 @@ describeNative('native convolutions on the wasm backend', () => {
     });
   }
 });
+
+describeNative('native matrix products on the wasm backend', () => {
+  beforeAll(async () => {
+    const choice = await initBackend({ backend: 'wasm', report: false, native: true });
+    expect(choice.native?.active).toBe(true);
+  });
+
+  // [a shape, b shape, transposeA, transposeB]; the first four go to sgemm, the last two (both
+  // transposed; fewer than NATIVE_MIN_COLUMNS columns) keep the wasm kernel.
+  const PRODUCTS: [number[], number[], boolean, boolean][] = [
+    [[37, 80], [80, 48], false, false],
+    [[37, 80], [48, 80], false, true],
+    [[80, 37], [80, 48], true, false],
+    [[3, 5, 70], [3, 70, 40], false, false],
+    [[2, 70, 6], [2, 33, 70], true, true],
+    [[9, 70], [70, 8], false, false],
+  ];
+  const product = async (as: number[], bs: number[], ta: boolean, tb: boolean): Promise<Float32Array[]> => {
+    const a = tf.tensor(Float32Array.from({ length: as.reduce((x, y) => x * y, 1) }, (_, i) => Math.sin(i * 1.3)), as);
+    const b = tf.tensor(Float32Array.from({ length: bs.reduce((x, y) => x * y, 1) }, (_, i) => Math.cos(i * 0.7)), bs);
+    const y = tf.matMul(a, b, ta, tb);
+    // Through the gradients too: they ask for the transposed products.
+    const w = tf.randomNormal(y.shape, 0, 1, 'float32', 3);
+    const [da, db] = tf.grads((p: tf.Tensor, q: tf.Tensor) => tf.sum(tf.mul(tf.matMul(p, q, ta, tb), w)))([a, b]);
+    const out = [await y.data(), await da.data(), await db.data()] as Float32Array[];
+    tf.dispose([a, b, y, w, da, db]);
+    return out;
+  };
+
+  it.each(PRODUCTS.map((p) => [`${p[0]} x ${p[1]}${p[2] ? ' (a transposed)' : ''}${p[3] ? ' (b transposed)' : ''}`, p] as const))('%s: the product and its gradients equal the cpu backend', async (_, [as, bs, ta, tb]) => {
+    const expected = await onBackend('cpu', () => product(as, bs, ta, tb));
+    const got = await onBackend('wasm', () => product(as, bs, ta, tb));
+    for (let t = 0; t < 3; t++) {
+      expect(got[t].length).toBe(expected[t].length);
+      let maxDiff = 0;
+      for (let i = 0; i < got[t].length; i++) maxDiff = Math.max(maxDiff, Math.abs(got[t][i] - expected[t][i]));
+      expect(maxDiff).toBeLessThan(2e-4);
+    }
+  });
+});

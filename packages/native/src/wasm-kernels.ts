@@ -166,6 +166,48 @@ function registerGrouped(addon: NativeAddon): void {
   });
 }
 
+/**
+ * BatchMatMul as OpenBLAS sgemm through the pointwise convolutions, whose C path is one sgemm
+ * each: a·b is conv2d of a (an M x 1 image of K channels) by b as a 1x1 filter [K, N]; a·bᵀ is
+ * conv2dBackpropInput (dy = a, filter b [N, K]); aᵀ·b is conv2dBackpropFilter (x = a [K, M],
+ * dy = b). So the transposes a matmul gradient asks for are never materialised. Detection's
+ * box head is mostly this (fc6: 1024 RoIs x 12544 x 1024 a step at batch 2). Batches loop; a
+ * batch of 1 on either side is broadcast. Both transposes, small products and other dtypes keep
+ * the previous kernel.
+ */
+function registerMatMul(addon: NativeAddon): void {
+  replace(tf.BatchMatMul, (previous) => (args) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const { transposeA, transposeB } = args.attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    if (a.dtype !== 'float32' || b.dtype !== 'float32' || (transposeA && transposeB)) return fallback(previous, tf.BatchMatMul, args, 'dtype or both transposed');
+    const ra = a.shape.length;
+    const rb = b.shape.length;
+    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+    const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+    const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+    const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+    const broadcastable = batchA === batchB || batchA === 1 || batchB === 1;
+    if (k !== kb || !broadcastable || m < 1 || n < NATIVE_MIN_COLUMNS || k < NATIVE_MIN_INNER) return fallback(previous, tf.BatchMatMul, args, 'small or unmatched');
+    const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
+    const batch = Math.max(batchA, batchB);
+    // Every shape as a pointwise convolution over an H x 1 image (n = 1, w = 1, no padding).
+    const pointwise = (h: number, c: number, o: number) => packGeometry({ n: 1, h, w: 1, c, kh: 1, kw: 1, o, oh: h, ow: 1, sh: 1, sw: 1, pt: 0, pl: 0, dh: 1, dw: 1, groups: 1 });
+    const geometry = transposeB ? pointwise(m, n, k) : transposeA ? pointwise(k, m, n) : pointwise(m, k, n);
+    return run(args.backend as unknown as WasmHeapBackend, [...outer, m, n], [a, b], ([av, bv], out) => {
+      for (let i = 0; i < batch; i++) {
+        const ai = batchA === 1 ? av : av.subarray(i * m * k, (i + 1) * m * k);
+        const bi = batchB === 1 ? bv : bv.subarray(i * k * n, (i + 1) * k * n);
+        const oi = batch === 1 ? out : out.subarray(i * m * n, (i + 1) * m * n);
+        if (transposeB) addon.conv2dBackpropInput(ai, bi, oi, geometry);
+        else if (transposeA) addon.conv2dBackpropFilter(ai, bi, oi, geometry);
+        else addon.conv2d(ai, bi, oi, geometry);
+      }
+    });
+  });
+}
+
 export interface NativeRegistration {
   registered: boolean;
   /** Why not, when not registered. */
@@ -176,8 +218,8 @@ export interface NativeRegistration {
 }
 
 /**
- * Puts the native convolutions (forward and both gradients, dense and grouped) in place of the
- * wasm backend's, keeping the previous kernel for the cases the addon leaves alone (NCHW,
+ * Puts the native convolutions (forward and both gradients, dense and grouped) and matrix
+ * products in place of the wasm backend's, keeping the previous kernel for the cases the addon leaves alone (NCHW,
  * depthwise). Call after the wasm backend and tfvision's own kernels are registered;
  * @tfvision/nn's initBackend does this when the package is installed (its prebuild or a
  * source build present).
@@ -190,5 +232,6 @@ export function registerNativeWasmKernels(threads?: number): NativeRegistration 
   registerDense(addon);
   registerFused(addon);
   registerGrouped(addon);
+  registerMatMul(addon);
   return { registered: true, threads: addon.threads(), origin };
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { registerGroupedConvGradient, registerGroupedConvKernels, type GroupedConvPolicy } from './grouped-conv2d.js';
+import { registerWasmIdentity } from './wasm-identity.js';
 import { registerWasmTrainingKernels } from './wasm-training.js';
 import { registerBatchSliceKernel } from './batch-slice.js';
 import { webgpuGroupedConvForward } from './webgpu-grouped-conv.js';
@@ -45,6 +46,7 @@ export function registerTfvisionKernels(): void {
   if (!wasmRegistered && tf.getKernel(tf.Conv2D, 'wasm')) {
     wasmRegistered = true;
     registerWasmTrainingKernels();
+    registerWasmIdentity();
   }
   // The tiled WGSL convolution gradients have not yet run on a GPU (only their arithmetic is
   // tested, in emulation), so they replace tfjs's kernels only when asked for.
