@@ -219,8 +219,8 @@ export interface NativeRegistration {
 
 /**
  * Puts the native convolutions (forward and both gradients, dense and grouped) and matrix
- * products in place of the wasm backend's, keeping the previous kernel for the cases the addon leaves alone (NCHW,
- * depthwise). Call after the wasm backend and tfvision's own kernels are registered;
+ * products in place of the wasm backend's, keeping the previous kernel for the cases the addon
+ * leaves alone (NCHW, depthwise, small products). Call after the wasm backend and tfvision's own kernels are registered;
  * @tfvision/nn's initBackend does this when the package is installed (its prebuild or a
  * source build present).
  */

@@ -39,9 +39,9 @@ function flipBoxes(boxes: Float32Array, width: number): Float32Array {
 
 /** A row-major HWC plane mirrored left-right into a new array of the same type (images and masks alike). */
 export function flipLeftRight<T extends Uint8Array | Float32Array>(data: T, width: number, height: number, channels: number): T {
+  if (data.length !== width * height * channels) throw new Error(`flipLeftRight: ${data.length} values for ${height}x${width}x${channels}`);
   // A plain typed array even when `data` is a Node Buffer (a Uint8Array subclass sharp returns).
   const out = (data instanceof Float32Array ? new Float32Array(data.length) : new Uint8Array(data.length)) as T;
-  if (data.length !== width * height * channels) throw new Error(`flipLeftRight: ${data.length} values for ${height}x${width}x${channels}`);
   for (let y = 0; y < height; y++) {
     const row = y * width * channels;
     for (let x = 0; x < width; x++) {

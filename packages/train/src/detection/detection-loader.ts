@@ -3,8 +3,9 @@
  * rule, so step s's batch is a pure function of (seed, s) and a resumed run loads what an
  * uninterrupted one would, whatever the prefetch or worker count. Each epoch drops its last
  * partial batch (every step has batchSize images, as detectron2's infinite sampler gives). The
- * only data-side transform is the horizontal flip (detection-recipe.ts). With `aspectGroups` each
- * batch holds images of one aspect-ratio group, so batch padding wastes less.
+ * data-side transform is the recipes' horizontal flip, or (in-process) any @tfvision/coco
+ * transform given as `transform`. With `aspectGroups` each batch holds images of one aspect-ratio
+ * group, so batch padding wastes less.
  */
 import { randomHorizontalFlip, type DetectionSample, type Transform } from '@tfvision/coco';
 import type { IndexedDataset } from '../data/batch-recipe.js';
