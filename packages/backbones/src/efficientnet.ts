@@ -4,7 +4,8 @@
  * `tf_efficientnet_bN` (TensorFlow 'same' padding, BN eps 1e-3, for the ported TF weights).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { BatchNorm2d, Conv2d, Dropout, GlobalAvgPool, Linear, Sequential, activationFn, convBn, freezeBatchNorm, mobileConvPadding, uniform, type ActivationName, type MobilePadding } from '@tfvision/nn';
+import { BatchNorm2d, Conv2d, Dropout, GlobalAvgPool, Linear, Sequential, activationFn, convBn, forwardFrozenUntaped, freezeBatchNorm, mobileConvPadding, uniform, type ActivationName, type MobilePadding } from '@tfvision/nn';
+import type { CheckpointableLayer } from '@tfvision/nn';
 import { Backbone, checkOptionKeys, type BackboneOptions, type FeatureInfo, type PretrainedCfg } from './backbone.js';
 import { applyFreezeOptions, checkFreezeOptions } from './freeze-policy.js';
 import { EFFICIENTNET_B0_ARCH, scaleArch, type EfficientNetScale } from './efficientnet-arch.js';
@@ -136,6 +137,11 @@ export class EfficientNet extends Backbone {
     // Intentionally nothing to do; see above.
   }
 
+  /** The stem (conv_stem, bn1, act) as one layer, for forwardFrozenUntaped. */
+  private get stemLayer(): CheckpointableLayer<tf.Tensor4D, tf.Tensor4D> {
+    return { forward: (x) => this.stem(x), trainableParameters: () => [...this.convStem.trainableParameters(), ...this.bn1.trainableParameters()] };
+  }
+
   private stem(x: tf.Tensor4D): tf.Tensor4D {
     return this.act(convBn(this.convStem, this.bn1, x)) as tf.Tensor4D;
   }
@@ -145,9 +151,10 @@ export class EfficientNet extends Backbone {
     const wanted = new Set(indices.map((i) => this.featureStage[i]));
     const lastStage = this.featureStage[indices[indices.length - 1]];
     const byStage = new Map<number, tf.Tensor4D>();
-    let y = this.stem(x);
+    // A frozen stem and frozen stages keep nothing on a gradient tape.
+    let y = forwardFrozenUntaped(this.stemLayer, x);
     for (let s = 0; s <= lastStage; s++) {
-      y = this.stages[s].forward(y) as tf.Tensor4D;
+      y = forwardFrozenUntaped(this.stages[s], y as tf.Tensor4D) as tf.Tensor4D;
       if (wanted.has(s)) byStage.set(s, y);
     }
     return indices.map((i) => byStage.get(this.featureStage[i])!);

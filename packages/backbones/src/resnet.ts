@@ -7,7 +7,7 @@
  * the first 1x1, as the original MSRA ResNet and detectron2's STRIDE_IN_1X1 have it.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { AvgPool2d, BatchNorm2d, Conv2d, DropBlock, Dropout, GlobalAvgPool, Identity, Layer, Linear, MaxPool2d, ReLU, Sequential, freezeBatchNorm, forwardFolded } from '@tfvision/nn';
+import { AvgPool2d, BatchNorm2d, Conv2d, DropBlock, Dropout, GlobalAvgPool, Identity, Layer, Linear, MaxPool2d, ReLU, Sequential, freezeBatchNorm, forwardFolded, forwardFrozenUntaped, type CheckpointableLayer } from '@tfvision/nn';
 import { Backbone, checkOptionKeys, featureLevel, type BackboneOptions, type FeatureInfo, type PretrainedCfg } from './backbone.js';
 import { applyFreezeOptions, checkFreezeOptions } from './freeze-policy.js';
 import { BLOCKS, type BlockArgs, type BlockName, ResidualBlock } from './resnet-blocks.js';
@@ -187,6 +187,11 @@ export class ResNet extends Backbone {
     for (const [, m] of this.namedModules()) if (m instanceof DropBlock) (m as DropBlock).rate = p;
   }
 
+  /** The stem (conv1, bn1, act1) as one layer, for forwardFrozenUntaped. */
+  private get stemLayer(): CheckpointableLayer<tf.Tensor4D, tf.Tensor4D> {
+    return { forward: (x) => this.stem(x), trainableParameters: () => [...this.conv1.trainableParameters(), ...this.bn1.trainableParameters()] };
+  }
+
   private stem(x: tf.Tensor4D): tf.Tensor4D {
     const stem = this.conv1 instanceof Sequential ? (this.conv1.layers as Layer<tf.Tensor4D, tf.Tensor4D>[]) : [this.conv1];
     return forwardFolded([...stem, this.bn1, STEM_RELU], x);
@@ -195,12 +200,13 @@ export class ResNet extends Backbone {
   /** c1 is the stem before the max pool (timm's act1, stride 2), c2..c5 are layer1..layer4. */
   protected computeFeatures(x: tf.Tensor4D, indices: readonly number[]): tf.Tensor4D[] {
     const maps: tf.Tensor4D[] = [];
-    let y = this.stem(x);
+    // A frozen stem, max pool and frozen stages keep nothing on a gradient tape.
+    let y = forwardFrozenUntaped(this.stemLayer, x);
     maps.push(y);
     const deepest = indices[indices.length - 1];
-    if (deepest > 0) y = this.maxpool.forward(y);
+    if (deepest > 0) y = forwardFrozenUntaped(this.maxpool, y);
     for (let s = 0; s < deepest; s++) {
-      y = this.stages[s].forward(y) as tf.Tensor4D;
+      y = forwardFrozenUntaped(this.stages[s], y as tf.Tensor4D) as tf.Tensor4D;
       maps.push(y);
     }
     return indices.map((i) => maps[i]);

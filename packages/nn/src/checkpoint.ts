@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { leanGradients } from './grad/lean-tape.js';
 
 /**
  * Activation (gradient) checkpointing, as torch.utils.checkpoint and timm's
@@ -85,7 +86,7 @@ export function checkpoint<I extends tf.Tensor, O extends tf.Tensor>(layer: Chec
       try {
         return withMathRandom(replay, () => tf.tidy(() => {
           // allowNoGradients: a parameter the output does not depend on (a frozen path) gets zeros.
-          const { value, grads } = tf.engine().gradients(() => layer.forward(xs as I), [xs, ...params], dy, true);
+          const { value, grads } = leanGradients(() => layer.forward(xs as I), [xs, ...params], dy, true);
           value.dispose();
           return grads.map((g, i) => g ?? tf.zerosLike(i === 0 ? xs : params[i - 1]));
         }));
@@ -97,4 +98,15 @@ export function checkpoint<I extends tf.Tensor, O extends tf.Tensor>(layer: Chec
     return { value, gradFunc };
   });
   return op(x, ...params) as O;
+}
+
+/**
+ * `layer.forward(x)`, as a checkpoint while a tape records and the layer has nothing to train:
+ * a frozen stem or frozen stages (detection fine-tuning's frozenStages) then keep only their
+ * input instead of every intermediate at the network's largest resolutions. On the input image
+ * the backward pass never reaches them, so nothing is recomputed; after a trainable layer their
+ * input gradient is computed by running them again.
+ */
+export function forwardFrozenUntaped<I extends tf.Tensor, O extends tf.Tensor>(layer: CheckpointableLayer<I, O>, x: I): O {
+  return tapeIsOn() && layer.trainableParameters().length === 0 ? checkpoint(layer, x) : layer.forward(x);
 }

@@ -1,9 +1,11 @@
 export * from './backend.js';
 export * from './module.js';
-export { checkpoint, isRecomputing, withMathRandom, type CheckpointableLayer } from './checkpoint.js';
+export { checkpoint, forwardFrozenUntaped, isRecomputing, withMathRandom, type CheckpointableLayer } from './checkpoint.js';
 export * from './init.js';
 export * from './ops/padding.js';
 export * from './ops/conv2d.js';
+export { biasAdd, constantChannelAffine, registerLeanReluGradient } from './grad/lean-ops.js';
+export { leanGradients, leanVariableGrads } from './grad/lean-tape.js';
 export * from './layers/conv.js';
 export * from './layers/conv-transpose.js';
 export * from './layers/batchnorm.js';

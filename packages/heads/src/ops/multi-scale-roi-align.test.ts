@@ -59,6 +59,25 @@ describe('MultiScaleRoIAlign against torchvision 0.14 (cpu)', () => {
     expect(Array.from(y.dataSync())).toEqual(Array.from(direct.dataSync()));
   });
 
+  it('keeps only the RoI table for the backward pass, not one pooled block per level', () => {
+    const c = fixture.multiScale[0];
+    const { features, boxes } = inputs(c);
+    const pooler = poolerFor(c);
+    const names = c.featureNames;
+    const outBytes = c.outputShape.reduce((p, q) => p * q, 1) * 4;
+    let heldByTape = Number.NaN;
+    const grads = tf.grads((...fs: tf.Tensor[]) => {
+      const before = tf.memory().numBytes;
+      const out = pooler.forward(Object.fromEntries(names.map((n, i) => [n, fs[i] as tf.Tensor4D])), boxes, c.imageShapes);
+      // What is alive now beyond the output: the tape's saved tensors (and the table's bytes).
+      heldByTape = tf.memory().numBytes - before - outBytes;
+      return tf.sum(out);
+    })(names.map((n) => features[n]));
+    const tableBytes = boxes.reduce((n, b) => n + b.shape[0], 0) * 5 * 4;
+    expect(names.length).toBeGreaterThan(1);
+    expect(heldByTape).toBeLessThanOrEqual(tableBytes);
+    tf.dispose(grads);
+  });
   it('handles no boxes at all', () => {
     const c = fixture.multiScale[0];
     const { features } = inputs(c);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { LevelMapper, type LevelMapperVariant } from './level-mapper.js';
-import { roiAlign, roiAlignAttrs } from './roi-align.js';
+import { RoiAlignGrad } from '../kernels/roi-align-attrs.js';
+import { roiAlign, roiAlignAttrs, type RoiAlignOptions } from './roi-align.js';
 
 /**
  * MultiScaleRoIAlign (torchvision 0.14 ops/poolers.py): pools each box from the FPN level its
@@ -115,11 +116,34 @@ export class MultiScaleRoIAlign {
     return tf.tidy(() => {
       if (xs.length === 1) return roiAlign(xs[0], tf.tensor2d(rois, [numRois, 5]), options(0));
       const levels = (this.mapper as LevelMapper).levels(rois, 5);
-      const table = tf.tensor2d(rois, [numRois, 5]);
-      // Each level pools its own boxes into a [K, ...] block that is 0 elsewhere (a box with no
-      // level is 0 in all); the sum is every box in input order. Levels with no boxes still
-      // run, so every feature map gets a gradient.
-      return tf.addN(xs.map((x, level) => roiAlign(x, table, { ...options(level), select: { roiLevels: levels, level } })));
+      return pooledInBoxOrder(xs, tf.tensor2d(rois, [numRois, 5]), (level) => ({ ...options(level), select: { roiLevels: levels, level } }));
     });
   }
+}
+
+/**
+ * Each level pools its own boxes into a [K, ...] block that is 0 elsewhere (a box with no level
+ * is 0 in all); the sum is every box in input order. One custom gradient over the whole sum:
+ * recorded op by op, tf.addN would keep all its inputs for the backward pass (tfjs saves every
+ * AddN input), so the tape would hold one full [K, ...] block per level; here it holds only the
+ * RoI table. Levels with no boxes still get a (zero) gradient, as in torchvision.
+ */
+function pooledInBoxOrder(xs: tf.Tensor4D[], table: tf.Tensor2D, optionsOf: (level: number) => RoiAlignOptions): tf.Tensor4D {
+  const attrsOf = (level: number) => roiAlignAttrs(optionsOf(level), OP);
+  const pool = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const features = args.slice(0, xs.length) as tf.Tensor4D[];
+    const rois = args[xs.length] as tf.Tensor2D;
+    save([rois]);
+    const value = tf.tidy(() => tf.addN(features.map((x, level) => roiAlign(x, rois, optionsOf(level)))));
+    const gradFunc = (dy: tf.Tensor4D, saved: tf.Tensor[]): tf.Tensor[] => {
+      const [savedRois] = saved;
+      return [
+        ...features.map((x, level) => tf.engine().runKernel(RoiAlignGrad, { dy, rois: savedRois }, { ...attrsOf(level), inputShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor),
+        tf.zerosLike(savedRois),
+      ];
+    };
+    return { value, gradFunc };
+  });
+  return pool(...xs, table) as tf.Tensor4D;
 }

@@ -3,6 +3,7 @@ import { registerGroupedConvGradient, registerGroupedConvKernels, type GroupedCo
 import { registerWasmIdentity } from './wasm-identity.js';
 import { registerWasmTrainingKernels } from './wasm-training.js';
 import { registerBatchSliceKernel } from './batch-slice.js';
+import { registerLeanReluGradient } from '../grad/lean-ops.js';
 import { webgpuGroupedConvForward } from './webgpu-grouped-conv.js';
 import { registerNanPropagatingKernels } from './nan-propagation.js';
 import { TENSORFLOW_GROUPED_CONV } from './tensorflow-grouped-conv.js';
@@ -40,6 +41,7 @@ export function registerTfvisionKernels(): void {
     }
     registerGroupedConvGradient();
     registerBatchSliceKernel();
+    registerLeanReluGradient();
   }
   // Only once tfjs-backend-wasm has registered its own kernels: registering ours first would
   // have its import silently put its slow Conv2DBackpropInput back.

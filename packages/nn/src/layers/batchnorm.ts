@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Layer } from '../module.js';
 import { batchNormTrainStep } from './batchnorm-train.js';
 import { isRecomputing } from '../checkpoint.js';
+import { constantChannelAffine } from '../grad/lean-ops.js';
 
 export interface BatchNorm2dOptions {
   numFeatures: number;
@@ -62,6 +63,8 @@ export class BatchNorm2d extends Layer<tf.Tensor4D, tf.Tensor4D> {
       if (!this.training || this.frozenFlag) {
         const scale = tf.mul(this.weight, tf.rsqrt(tf.add(this.runningVar, this.eps)));
         const shift = tf.sub(this.bias, tf.mul(this.runningMean, scale));
+        // Affine parameters that do not train need no x kept for their gradients.
+        if (!this.weight.trainable && !this.bias.trainable) return constantChannelAffine(x, scale as tf.Tensor1D, shift as tf.Tensor1D);
         return tf.add(tf.mul(x, scale), shift) as tf.Tensor4D;
       }
       // A checkpointed block's backward pass runs its forward again: count the batch once.

@@ -3,6 +3,7 @@ import { Layer } from '../module.js';
 import { kaimingNormal, type FanMode } from '../init.js';
 import { conv2d, toTfPad, type Conv2dOpOptions } from '../ops/conv2d.js';
 import { disposeFolded } from './conv-bn-fold.js';
+import { biasAdd } from '../grad/lean-ops.js';
 import { pair, resolvePadding, symmetricPadding, type Padding2d } from '../ops/padding.js';
 
 export interface Conv2dOptions {
@@ -65,7 +66,7 @@ export class Conv2d extends Layer<tf.Tensor4D, tf.Tensor4D> {
     const opts = this.opOptions(x);
     return tf.tidy(() => {
       const y = conv2d(x, this.weight as tf.Tensor4D, opts);
-      return this.bias ? tf.add(y, this.bias) : y;
+      return this.bias ? biasAdd(y, this.bias as tf.Tensor1D) : y;
     });
   }
 
@@ -81,7 +82,7 @@ export class Conv2d extends Layer<tf.Tensor4D, tf.Tensor4D> {
       if (fused && this.groups === 1 && !dilated) {
         return tf.fused.conv2d({ x, filter: weight, strides: this.stride, pad: toTfPad(opts.pad), dataFormat: 'NHWC', dilations: this.dilation, bias, activation }) as tf.Tensor4D;
       }
-      const y = tf.add(conv2d(x, weight, opts), bias) as tf.Tensor4D;
+      const y = biasAdd(conv2d(x, weight, opts), bias);
       return activation === 'relu' ? (tf.relu(y) as tf.Tensor4D) : y;
     });
   }

@@ -2,7 +2,7 @@
  * The training loop, detectron2's engine/train_loop.py in shape: TrainerBase runs optimiser
  * steps over a StepSource and calls its hooks before and after training and around each step;
  * SimpleTrainer's step takes the model step's loss dict for each micro-batch, differentiates its
- * sum (tf.variableGrads), accumulates the gradients (each divided by the micro-batch count),
+ * sum (leanVariableGrads: tf.variableGrads freeing as it goes), accumulates the gradients (each divided by the micro-batch count),
  * optionally clips them by global norm and applies SGD at the rate the schedule hook set.
  *
  * Exact resume: data position, learning rate and the model step's random streams are functions
@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type { Module } from '@tfvision/nn';
+import { leanVariableGrads, type Module } from '@tfvision/nn';
 import type { Sgd } from '../optim/index.js';
 import { clipGradNorm } from './grad-clip.js';
 import { latestCheckpoint, loadCheckpoint, type BestMetric, type TrainerState } from './checkpoint.js';
@@ -245,7 +245,7 @@ export class SimpleTrainer<B> extends TrainerBase<B> {
     const kept: Record<string, tf.Scalar> = {};
     let names: string[] = [];
     try {
-      const { value, grads } = tf.variableGrads(() => {
+      const { value, grads } = leanVariableGrads(() => {
         const dict = this.options.modelStep.losses(batch, { step, micro, accumulate: k });
         names = Object.keys(dict);
         if (names.length === 0) throw new Error(`trainer: the model step returned no losses at step ${step + 1}`);
