@@ -13,8 +13,10 @@
 // One JSON line per case and backend: images/s from the median of --steps timed steps after
 // --warmup untimed ones, the losses, torchvision's figures and ratio = ours / torchvision
 // images/s (issue #17's target >= 0.33).
-// Run (after npm run build): node tools/bench/det-train.js [--cases name@HxW,...] [--batch 2]
-//   [--steps 3] [--warmup 1] [--backends wasm] [--no-torch] [--grad-checkpointing]
+// Run (after npm run build): node tools/bench/det-train.js [--cases name@HxW[+checkpointing],...]
+//   [--batch 2] [--steps 3] [--warmup 1] [--backends wasm] [--no-torch] [--grad-checkpointing]
+// "+checkpointing" (or --grad-checkpointing for every case) checkpoints our backbone's blocks:
+// at 800x1088 batch 2 the step needs it to fit the 4 GB wasm32 heap. torchvision never needs it.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,7 +35,7 @@ const { fillHashWeights } = await load('testing/hash-weights.js');
 
 const REFERENCE_SCRIPT = path.join(here, 'torch_det_train.py');
 // Issue #17: the paper-size model at batch 2, 800x1088, and a small one at 256.
-const DEFAULT_CASES = ['maskrcnn_resnest50d_fpn@800x1088', 'maskrcnn_resnest14d_fpn@256x256'];
+const DEFAULT_CASES = ['maskrcnn_resnest50d_fpn@800x1088+checkpointing', 'maskrcnn_resnest14d_fpn@256x256'];
 // lr 0.02 per 16 images (the recipes') scaled by 1/10: hash weights give large losses, and a
 // diverging step (non-finite loss) is skipped by trainStep, which would time less work.
 const LR_PER_16 = 0.002;
@@ -41,12 +43,18 @@ const MOMENTUM = 0.9;
 const WEIGHT_DECAY = 1e-4;
 const SEED = 0;
 
-function parseCase(text) {
-  const m = /^([a-z0-9_]+)@(\d+)x(\d+)$/.exec(text);
-  if (!m) throw new Error(`det-train: --cases entries must be name@HxW, got ${text}`);
+function parseCase(text, allCheckpointed) {
+  const m = /^([a-z0-9_]+)@(\d+)x(\d+)(\+checkpointing)?$/.exec(text);
+  if (!m) throw new Error(`det-train: --cases entries must be name@HxW or name@HxW+checkpointing, got ${text}`);
   const body = /^maskrcnn_(.+)_fpn$/.exec(m[1]);
   if (!body) throw new Error(`det-train: only Mask R-CNN presets maskrcnn_<backbone>_fpn are benched, got ${m[1]}`);
-  return { label: text, model: m[1], body: body[1], height: Number(m[2]), width: Number(m[3]) };
+  return { label: `${m[1]}@${m[2]}x${m[3]}`, model: m[1], body: body[1], height: Number(m[2]), width: Number(m[3]), gradCheckpointing: allCheckpointed || m[4] !== undefined };
+}
+
+/** The wasm heap's size in MiB: its high-water mark, since wasm memory never shrinks. */
+function wasmHeapMiB() {
+  const heap = tf.backend().wasm?.HEAPU8;
+  return heap ? Math.round(heap.length / 2 ** 20) : undefined;
 }
 
 /** The batch as @tfvision/coco DetectionSamples (what trainStep takes from the loader). */
@@ -113,18 +121,18 @@ async function timeOurs(trainer, samples, warmup, steps) {
 
 async function main() {
   const argv = process.argv;
-  const cases = common.listOption(argv, 'cases', DEFAULT_CASES).map(parseCase);
+  const gradCheckpointing = argv.includes('--grad-checkpointing');
+  const cases = common.listOption(argv, 'cases', DEFAULT_CASES).map((c) => parseCase(c, gradCheckpointing));
   const batch = common.positiveIntOption(argv, 'batch', 2, 'det-train');
   const steps = common.positiveIntOption(argv, 'steps', 3, 'det-train');
   const warmupRaw = Number(common.option(argv, 'warmup', '1'));
   if (!Number.isInteger(warmupRaw) || warmupRaw < 0) throw new Error(`det-train: --warmup must be a non-negative integer, got ${warmupRaw}`);
   const noTorch = argv.includes('--no-torch');
-  const gradCheckpointing = argv.includes('--grad-checkpointing');
   const threads = wantedWasmThreads();
   await common.forEachBackend('det-train', common.listOption(argv, 'backends', ['wasm']), async (choice) => {
     for (const c of cases) {
       const images = trainBatchSpecs(c.height, c.width, batch).map(trainImage);
-      const { model, trainer } = buildOurs(c, batch, gradCheckpointing);
+      const { model, trainer } = buildOurs(c, batch, c.gradCheckpointing);
       const dir = mkdtempSync(path.join(tmpdir(), 'tfvision-det-train-'));
       let theirs;
       try {
@@ -184,7 +192,8 @@ async function main() {
           warmup: warmupRaw,
           steps,
           lr: (LR_PER_16 * batch) / 16,
-          gradCheckpointing,
+          gradCheckpointing: c.gradCheckpointing,
+          wasmHeapMiB: wasmHeapMiB(),
           trainedParameters: trainer.optimizer.params.length,
           imagesPerSecond: common.round3(oursIps),
           medianMs: common.round1(medianMs),

@@ -30,7 +30,8 @@ const HELP = `Usage: npm run bench -- [--models a,b] [--iters N] [--backends was
   --no-cascade      skip cascade_mask_rcnn_resnest50d_fpn at 800x1088 against detectron2 CPU (needs detectron2's
                     source: D2_SRC, FVCORE_SRC, YACS_SRC, IOPATH_SRC, TIMM_SRC; without it one line says which is missing)
   --cascade-only    only the cascade figure
-  --no-det-train    skip the detection training step (maskrcnn_resnest50d_fpn at batch 2, 800x1088, and
+  --no-det-train    skip the detection training step (maskrcnn_resnest50d_fpn at batch 2, 800x1088, ours with
+                    gradient checkpointing to fit the 4 GB wasm heap, and
                     maskrcnn_resnest14d_fpn at 256x256 against torchvision training; minutes per model)
   --det-train-only  only the training-step figures
   --no-segmenters   skip the segmenter figures (deeplabv3_resnet50, deeplabv3plus_resnest50d at 512x512 on wasm
@@ -305,8 +306,8 @@ function printTrainSteps(rows) {
   console.log('\nDetection training step, images/s (Mask R-CNN, hash weights and the same batch on both sides, SGD momentum 0.9; median step after a warm-up; ratio = tfvision / torchvision, target >= 0.33)');
   console.log(
     table(
-      ['case', 'backend', 'batch', 'tfvision s/step', 'torchvision s/step', 'tfvision img/s', 'torchvision img/s', 'ratio tfvision/torchvision', 'first loss (ours/tv)', 'trained params (ours/tv)', 'load avg'],
-      rows.map((d) => [d.name, d.backend, d.batch, s(d.medianMs), s(ref(d)?.medianMs), ipsFmt(d.imagesPerSecond), ipsFmt(ref(d)?.imagesPerSecond), ratioFmt(d.ratio), `${loss(d.totals?.[0])}/${loss(ref(d)?.totals?.[0])}`, `${d.trainedParameters}/${ref(d)?.trainedParameters ?? '—'}`, loadFmt(d)]),
+      ['case', 'backend', 'batch', 'checkpointing (ours)', 'wasm heap MiB', 'tfvision s/step', 'torchvision s/step', 'tfvision img/s', 'torchvision img/s', 'ratio tfvision/torchvision', 'first loss (ours/tv)', 'trained params (ours/tv)', 'load avg'],
+      rows.map((d) => [d.name, d.backend, d.batch, d.gradCheckpointing ? 'yes' : 'no', d.wasmHeapMiB ?? '—', s(d.medianMs), s(ref(d)?.medianMs), ipsFmt(d.imagesPerSecond), ipsFmt(ref(d)?.imagesPerSecond), ratioFmt(d.ratio), `${loss(d.totals?.[0])}/${loss(ref(d)?.totals?.[0])}`, `${d.trainedParameters}/${ref(d)?.trainedParameters ?? '—'}`, loadFmt(d)]),
     ),
   );
 }

@@ -60,7 +60,9 @@ describe('cascade_mask_rcnn_resnet50_fpn training losses equal detectron2', () =
     // logits, the loss a small difference of them): on an AMD EPYC (AVX-512), where OpenBLAS and
     // XNNPACK pick other kernels than on the machine the fixture was first checked on, they
     // came out up to 1.9e-4 relative off (stage 2: 8.15358 vs 8.15515), the others within 1e-5.
-    const tolerance = (k: string) => (k.startsWith('loss_cls') ? 3e-4 : 1e-5);
+    // Later stages' box losses start from the earlier stages' regressed boxes, so their rounding
+    // compounds: on an Intel Xeon the stage-2 one came out 1.4e-5 off (0.0163360 vs 0.0163362).
+    const tolerance = (k: string) => (k.startsWith('loss_cls') ? 3e-4 : /^loss_box_reg_stage[23]$/.test(k) ? 5e-5 : 1e-5);
     const off = Object.entries(fx.losses).filter(([k, v]) => !(Math.abs(got[k] - v) <= tolerance(k) * Math.abs(v))).map(([k, v]) => `${k}: ours ${got[k]}, detectron2 ${v}`);
     expect(off).toEqual([]);
     tf.dispose(images);
