@@ -306,7 +306,7 @@ function printTrainSteps(rows) {
   console.log('\nDetection training step, images/s (Mask R-CNN, hash weights and the same batch on both sides, SGD momentum 0.9; median step after a warm-up; ratio = tfvision / torchvision, target >= 0.33)');
   console.log(
     table(
-      ['case', 'backend', 'batch', 'checkpointing (ours)', 'wasm heap MiB', 'tfvision s/step', 'torchvision s/step', 'tfvision img/s', 'torchvision img/s', 'ratio tfvision/torchvision', 'first loss (ours/tv)', 'trained params (ours/tv)', 'load avg'],
+      ['case', 'backend', 'batch', 'checkpointing (ours)', 'wasm heap MiB (high-water so far)', 'tfvision s/step', 'torchvision s/step', 'tfvision img/s', 'torchvision img/s', 'ratio tfvision/torchvision', 'first loss (ours/tv)', 'trained params (ours/tv)', 'load avg'],
       rows.map((d) => [d.name, d.backend, d.batch, d.gradCheckpointing ? 'yes' : 'no', d.wasmHeapMiB ?? '—', s(d.medianMs), s(ref(d)?.medianMs), ipsFmt(d.imagesPerSecond), ipsFmt(ref(d)?.imagesPerSecond), ratioFmt(d.ratio), `${loss(d.totals?.[0])}/${loss(ref(d)?.totals?.[0])}`, `${d.trainedParameters}/${ref(d)?.trainedParameters ?? '—'}`, loadFmt(d)]),
     ),
   );
