@@ -212,7 +212,7 @@ async function runImages(name: string, args: ParsedArgs, paths: string[], overri
     for (let start = 0; start < files.length; start += batch) {
       const group = files.slice(start, start + batch);
       const decoded = await Promise.all(group.map((f) => decodeImage(f)));
-      const tensors = decoded.map((im) => tf.tidy(() => tf.div(tf.tensor3d(im.data as Uint8Array, [im.height, im.width, 3], 'int32').toFloat(), 255) as tf.Tensor3D));
+      const tensors = decoded.map((im) => tf.tidy(() => tf.div(tf.tensor3d(im.data, [im.height, im.width, 3], 'int32').toFloat(), 255) as tf.Tensor3D));
       let dets;
       try {
         dets = model.predict(tensors);
@@ -226,7 +226,7 @@ async function runImages(name: string, args: ParsedArgs, paths: string[], overri
         if (cocoPath) boxResults.push(...cocoBoxResults(host, id, toCategory));
         if (segmPath) segmResults.push(...cocoSegmResults(host, id, toCategory));
         if (outputPath) perImage.push({ file: group[k], width: im.width, height: im.height, ...detectionsJson(host) });
-        if (drawDir) await drawDetections(join(drawDir, `${basename(group[k], extname(group[k]))}.png`), im.data as Uint8Array, im.width, im.height, host, { labelName, minScore: drawThresh });
+        if (drawDir) await drawDetections(join(drawDir, `${basename(group[k], extname(group[k]))}.png`), im.data, im.width, im.height, host, { labelName, minScore: drawThresh });
       }
       const done = Math.min(start + batch, files.length);
       const rate = done / Math.max((Date.now() - started) / 1000, 1e-9);

@@ -131,7 +131,7 @@ async function scoreCoco(name: string, args: ParsedArgs, ignoreIndex: number): P
       const im = await decodeImage(path);
       if (im.width !== info.width || im.height !== info.height) throw new Error(`seg: ${path} is ${im.width}x${im.height} but ${cocoPath} says image ${info.id} is ${info.width}x${info.height}`);
       const target = semanticMap(index.loadAnns(index.getAnnIds({ imgIds: [info.id] })), info.height, info.width, labels, ignoreIndex);
-      metrics.update(await segmentImage(s, im.data as Uint8Array, im.height, im.width), target);
+      metrics.update(await segmentImage(s, im.data, im.height, im.width), target);
       progress('eval seg', i + 1, images.length, started);
     }
     const byLabel = new Map(gt.categories.map((c) => [labels.label(c.id), c.name]));

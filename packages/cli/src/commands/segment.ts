@@ -118,7 +118,7 @@ async function runImages(name: string, args: ParsedArgs, paths: string[], weight
     const started = Date.now();
     for (let i = 0; i < files.length; i++) {
       const im = await decodeImage(files[i]);
-      const rgb = im.data as Uint8Array;
+      const rgb = im.data;
       const map = await segmentImage(s, rgb, im.height, im.width);
       if (outDir !== undefined) await writeClassPng(join(outDir, `${stems[i]}.png`), map, im.width, im.height);
       if (drawDir !== undefined) await writeOverlay(join(drawDir, `${stems[i]}.png`), rgb, map, im.width, im.height, alpha);

@@ -1,11 +1,11 @@
-import type { DetectionSample, Transform } from './sample.js';
+import type { DetectionSample, SyncTransform } from './sample.js';
 
 /**
  * Mirrors image, boxes and masks left-right with probability `prob` (default 0.5): one uniform
  * drawn per sample, flipped when below `prob` (torchvision's RandomHorizontalFlip); none drawn
  * at prob 0.
  */
-export function randomHorizontalFlip(prob = 0.5): Transform {
+export function randomHorizontalFlip(prob = 0.5): SyncTransform<DetectionSample> {
   if (!(prob >= 0 && prob <= 1)) throw new Error(`randomHorizontalFlip: prob must be in [0, 1], got ${prob}`);
   return (sample, rng) => (prob > 0 && rng.next() < prob ? horizontalFlip(sample) : sample);
 }
@@ -18,7 +18,7 @@ export function horizontalFlip(sample: DetectionSample): DetectionSample {
   const { width, height } = sample.image;
   return {
     ...sample,
-    image: { width, height, data: flipLeftRight(sample.image.data, width, height, 3) },
+    image: { width, height, channels: 3, data: flipLeftRight(sample.image.data, width, height, 3) },
     boxes: flipBoxes(sample.boxes, width),
     crowdBoxes: flipBoxes(sample.crowdBoxes, width),
     ...(sample.masks ? { masks: sample.masks.map((m) => flipLeftRight(m, width, height, 1)) } : {}),

@@ -1,4 +1,4 @@
-export { compose, uniformInt, type DetectionSample, type Transform, type UniformSource } from './sample.js';
+export { compose, uniformInt, type DetectionSample, type SyncTransform, type Transform, type UniformSource } from './sample.js';
 export { flipLeftRight, horizontalFlip, randomHorizontalFlip } from './flip.js';
 export { normalize, type NormalizeOptions } from './normalize.js';
 export { padToMultiple } from './pad.js';

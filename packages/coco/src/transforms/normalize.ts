@@ -1,4 +1,4 @@
-import type { DetectionSample, Transform } from './sample.js';
+import type { DetectionSample, SyncTransform } from './sample.js';
 
 export interface NormalizeOptions {
   /** Per-channel (R, G, B) mean, in the units after `scale`. */
@@ -13,7 +13,7 @@ export interface NormalizeOptions {
 }
 
 /** (x * scale - mean) / std per channel, giving a Float32 image. Boxes and masks are unchanged. */
-export function normalize(options: NormalizeOptions): Transform {
+export function normalize(options: NormalizeOptions): SyncTransform<DetectionSample> {
   const scale = options.scale ?? 1;
   const { mean, std } = options;
   for (let c = 0; c < 3; c++) {
@@ -27,6 +27,6 @@ export function normalize(options: NormalizeOptions): Transform {
       out[i + 1] = (src[i + 1] * scale - mean[1]) / std[1];
       out[i + 2] = (src[i + 2] * scale - mean[2]) / std[2];
     }
-    return { ...sample, image: { width: sample.image.width, height: sample.image.height, data: out } };
+    return { ...sample, image: { width: sample.image.width, height: sample.image.height, channels: 3, data: out } };
   };
 }

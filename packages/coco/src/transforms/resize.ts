@@ -59,7 +59,7 @@ export async function resizeSample(sample: DetectionSample, newH: number, newW: 
   const sy = newH / height;
   return {
     ...sample,
-    image: { width: newW, height: newH, data: new Uint8Array(resized.buffer, resized.byteOffset, resized.byteLength) },
+    image: { width: newW, height: newH, channels: 3, data: new Uint8Array(resized.buffer, resized.byteOffset, resized.byteLength) },
     contentSize: [newH, newW],
     boxes: scaleBoxes(sample.boxes, sx, sy),
     crowdBoxes: scaleBoxes(sample.crowdBoxes, sx, sy),

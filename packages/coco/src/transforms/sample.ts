@@ -26,16 +26,42 @@ export function uniformInt(rng: UniformSource, lo: number, hi: number): number {
 }
 
 /**
- * A transform returns a new sample; it never mutates its input, so a cached sample can be
- * transformed again. Random transforms draw from `rng` so a seeded run repeats exactly.
+ * The one transform type of the data stack: a pure function of one sample (an image, a detection
+ * sample, an image-label pair) that never mutates its input, so a cached sample can be transformed
+ * again. Random transforms draw from `rng` so a seeded run repeats exactly; `R` is the generator
+ * they need (@tfvision/train's augmentations take its `Rng`, with normal and beta draws).
+ * It may map one sample type to another (`Out`), and may be async (decoding, workers).
  */
-export type Transform = (sample: DetectionSample, rng: UniformSource) => DetectionSample | Promise<DetectionSample>;
+export type Transform<In = DetectionSample, Out = In, R extends UniformSource = UniformSource> = (input: In, rng: R) => Out | Promise<Out>;
 
-/** Applies transforms left to right. */
-export function compose(...transforms: Transform[]): Transform {
-  return async (sample, rng) => {
-    let out = sample;
-    for (const t of transforms) out = await t(out, rng);
+/** A transform that returns at once: what the per-pixel augmentations are, so a chain of them stays synchronous. */
+export type SyncTransform<In, Out = In, R extends UniformSource = UniformSource> = (input: In, rng: R) => Out;
+
+/**
+ * Applies transforms left to right with the same generator. Synchronous transforms give a
+ * synchronous chain; once one returns a promise, the rest run after it and the chain returns one.
+ */
+export function compose<S, R extends UniformSource = UniformSource>(...transforms: SyncTransform<S, S, R>[]): SyncTransform<S, S, R>;
+export function compose<S, R extends UniformSource = UniformSource>(...transforms: Transform<S, S, R>[]): Transform<S, S, R>;
+export function compose<S, R extends UniformSource>(...transforms: Transform<S, S, R>[]): Transform<S, S, R> {
+  const list = transforms.slice();
+  return (input, rng) => {
+    let out = input;
+    for (let i = 0; i < list.length; i++) {
+      const next = list[i](out, rng);
+      if (isPromise(next)) return finishAsync(list, i + 1, next, rng);
+      out = next;
+    }
     return out;
   };
+}
+
+async function finishAsync<S, R extends UniformSource>(list: Transform<S, S, R>[], from: number, pending: Promise<S>, rng: R): Promise<S> {
+  let out = await pending;
+  for (let i = from; i < list.length; i++) out = await list[i](out, rng);
+  return out;
+}
+
+function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }

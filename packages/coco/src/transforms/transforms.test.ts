@@ -15,7 +15,7 @@ function sample(w: number, h: number, rect: [number, number, number, number]): D
   return {
     imageId: 1,
     fileName: 'x.png',
-    image: { data, width: w, height: h },
+    image: { data, width: w, height: h, channels: 3 },
     originalSize: [h, w],
     contentSize: [h, w],
     boxes: Float32Array.from(rect),
@@ -160,5 +160,26 @@ describe('normalize and padToMultiple', () => {
     expect([out.image.height, out.image.width]).toEqual([64, 32]);
     expect(Array.from(out.boxes)).toEqual([8, 6, 16, 16]);
     expect(maskBox(out.masks?.[0] as Uint8Array, 32)).toEqual([8, 6, 16, 16]);
+  });
+
+  it('composes synchronously until a transform returns a promise, then awaits the rest in order', async () => {
+    const seen: string[] = [];
+    const step = (name: string) => (x: number[]) => (seen.push(name), [...x, x.length]);
+    const sync = compose(step('a'), step('b'));
+    expect(sync([], new SeededRandom(0))).toEqual([0, 1]);
+    const later = async (x: number[]) => (seen.push('async'), [...x, -1]);
+    const mixed = compose<number[]>(step('c'), later, step('d'));
+    const pending = mixed([], new SeededRandom(0));
+    expect(pending).toBeInstanceOf(Promise);
+    expect(await pending).toEqual([0, -1, 2]);
+    expect(seen).toEqual(['a', 'b', 'c', 'async', 'd']);
+  });
+
+  it('hands every transform the same generator, in order', () => {
+    const rng = new SeededRandom(3);
+    const reference = new SeededRandom(3);
+    const t = compose<number[]>((x, r) => [...x, r.next()], (x, r) => [...x, r.next()]);
+    expect(t([], rng)).toEqual([reference.next(), reference.next()]);
+    expect(rng.next()).toBe(reference.next());
   });
 });

@@ -3,7 +3,7 @@
  * (op, probability, magnitude bin) steps, 10 magnitude bins. Per image: one sub-policy index,
  * two uniforms (step applied when u <= p) and two signs are drawn, in torchvision's order.
  */
-import { checkImage, type Transform } from './image.js';
+import { checkImage, type ImageTransform } from './image.js';
 import { applyAugmentOp, augmentationSpace, type AugmentOpName } from './auto-augment-ops.js';
 
 export interface PolicyStep {
@@ -53,7 +53,7 @@ export const IMAGENET_POLICY: readonly SubPolicy[] = IMAGENET_ROWS.map(
 
 const NUM_BINS = 10;
 
-export function autoAugment(policy: 'imagenet' = 'imagenet'): Transform {
+export function autoAugment(policy: 'imagenet' = 'imagenet'): ImageTransform {
   if (policy !== 'imagenet') throw new Error(`autoAugment: unknown policy '${String(policy)}' (only 'imagenet' is implemented)`);
   const subPolicies = IMAGENET_POLICY;
   return (img, rng) => {

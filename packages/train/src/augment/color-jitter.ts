@@ -3,7 +3,7 @@
  * hue ~ U(-v, v); a random permutation of the four is drawn first, then the factors (only for
  * the enabled ones), then the ops are applied in the permuted order.
  */
-import { checkImage, type Transform } from './image.js';
+import { checkImage, type ImageTransform } from './image.js';
 import { adjustBrightness, adjustContrast, adjustHue, adjustSaturation } from './pixel-ops.js';
 
 export interface ColorJitterOptions {
@@ -13,7 +13,7 @@ export interface ColorJitterOptions {
   hue?: number;
 }
 
-export function colorJitter(o: ColorJitterOptions): Transform {
+export function colorJitter(o: ColorJitterOptions): ImageTransform {
   const known = new Set(['brightness', 'contrast', 'saturation', 'hue']);
   for (const k of Object.keys(o)) {
     if (!known.has(k)) throw new Error(`colorJitter: unknown option '${k}' (expected brightness, contrast, saturation, hue)`);

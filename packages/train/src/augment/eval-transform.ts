@@ -3,7 +3,7 @@
  * to floor(crop / cropPct) keeping the aspect (long side = int(short·long/short) as torchvision),
  * then centre crop (offsets round((size - crop) / 2), zero padding when the image is smaller).
  */
-import { checkImage, createImage, roundHalfEven, type ImageU8, type Transform } from './image.js';
+import { checkImage, createImage, roundHalfEven, type ImageU8, type ImageTransform } from './image.js';
 import { resize, resizeRegion, type Interpolation } from './resample.js';
 
 /** torchvision's Resize(int) output size: short side -> `size`, long side scaled and truncated. */
@@ -36,7 +36,7 @@ export function resizeShortCenterCrop(
   cropPct: number,
   interpolation: Interpolation = 'bilinear',
   antialias = false,
-): Transform {
+): ImageTransform {
   if (!Number.isInteger(crop) || crop < 1) throw new Error(`resizeShortCenterCrop: crop must be a positive integer, got ${crop}`);
   if (!(cropPct > 0) || !Number.isFinite(cropPct)) throw new Error(`resizeShortCenterCrop: cropPct must be > 0, got ${cropPct}`);
   const scaleSize = Math.floor(crop / cropPct);

@@ -1,26 +1,14 @@
-/** The image type every augmentation takes and returns, and small helpers shared by them. */
+/** Helpers shared by the augmentations; the image and transform types are @tfvision/coco's. */
+import type { ImageU8, SyncTransform } from '@tfvision/coco';
 import type { Rng } from '../rng.js';
 
-/** 8-bit image, HWC layout, `data.length === height * width * channels`. */
-export interface ImageU8 {
-  data: Uint8Array;
-  height: number;
-  width: number;
-  channels: 1 | 3;
-}
+export type { ImageU8 } from '@tfvision/coco';
 
-/** A pure per-image transform; all randomness comes from `rng`, so results are reproducible. */
-export type Transform = (img: ImageU8, rng: Rng) => ImageU8;
-
-/** Applies the transforms left to right with the same generator. */
-export function compose(ts: Transform[]): Transform {
-  const list = ts.slice();
-  return (img, rng) => {
-    let out = img;
-    for (const t of list) out = t(out, rng);
-    return out;
-  };
-}
+/**
+ * An augmentation: synchronous, pure, all randomness from `rng` (so results are reproducible).
+ * Chain them with @tfvision/coco's `compose`, as detection transforms are.
+ */
+export type ImageTransform = SyncTransform<ImageU8, ImageU8, Rng>;
 
 export function createImage(height: number, width: number, channels: 1 | 3): ImageU8 {
   return { data: new Uint8Array(height * width * channels), height, width, channels };

@@ -1,5 +1,5 @@
-export { compose, createImage, checkImage } from './image.js';
-export type { ImageU8, Transform } from './image.js';
+export { createImage, checkImage } from './image.js';
+export type { ImageTransform, ImageU8 } from './image.js';
 export { resize, resizeRegion } from './resample.js';
 export type { Interpolation, OutputWindow, ResizeOptions } from './resample.js';
 export { randomResizedCrop, randomResizedCropParams } from './random-resized-crop.js';

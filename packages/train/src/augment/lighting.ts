@@ -6,7 +6,7 @@
  * original works on float tensors and does not clamp). A 1-channel image gets the mean of the
  * three channel offsets (what a gray image replicated to RGB and averaged back would get).
  */
-import { checkImage, clampRoundU8, createImage, type Transform } from './image.js';
+import { checkImage, clampRoundU8, createImage, type ImageTransform } from './image.js';
 
 export const IMAGENET_PCA_EIGVAL: readonly number[] = [0.2175, 0.0188, 0.0045];
 /** Rows are RGB channels, columns the principal components. */
@@ -27,7 +27,7 @@ export function lightingOffset(alpha: [number, number, number]): [number, number
   return out;
 }
 
-export function lighting(alphaStd = 0.1): Transform {
+export function lighting(alphaStd = 0.1): ImageTransform {
   if (!(alphaStd >= 0) || !Number.isFinite(alphaStd)) throw new Error(`lighting: alphaStd must be a finite number >= 0, got ${alphaStd}`);
   return (img, rng) => {
     checkImage(img, 'lighting');

@@ -3,7 +3,7 @@
  * ops (Identity included, Invert not) uniformly, use bin `magnitude` of numMagnitudeBins, and
  * draw a sign only for signed ops.
  */
-import { checkImage, type Transform } from './image.js';
+import { checkImage, type ImageTransform } from './image.js';
 import { applyAugmentOp, augmentationSpace } from './auto-augment-ops.js';
 
 export interface RandAugmentOptions {
@@ -12,7 +12,7 @@ export interface RandAugmentOptions {
   numMagnitudeBins?: number;
 }
 
-export function randAugment(o: RandAugmentOptions = {}): Transform {
+export function randAugment(o: RandAugmentOptions = {}): ImageTransform {
   const numOps = o.numOps ?? 2;
   const magnitude = o.magnitude ?? 9;
   const numBins = o.numMagnitudeBins ?? 31;

@@ -3,9 +3,9 @@
  * size x size crop at a uniformly drawn position — the CIFAR / Fashion-MNIST training crop.
  */
 import type { Rng } from '../rng.js';
-import { checkImage, createImage, type Transform } from './image.js';
+import { checkImage, createImage, type ImageTransform } from './image.js';
 
-export function randomCrop(size: number, padding = 0): Transform {
+export function randomCrop(size: number, padding = 0): ImageTransform {
   if (!Number.isInteger(size) || size < 1) throw new Error(`randomCrop: size must be a positive integer, got ${size}`);
   if (!Number.isInteger(padding) || padding < 0) throw new Error(`randomCrop: padding must be an integer >= 0, got ${padding}`);
   return (img, rng: Rng) => {

@@ -5,7 +5,7 @@
  * centre crop with the aspect clamped to the ratio range.
  */
 import type { Rng } from '../rng.js';
-import { checkImage, roundHalfEven, type Transform } from './image.js';
+import { checkImage, roundHalfEven, type ImageTransform } from './image.js';
 import { resizeRegion, type Interpolation } from './resample.js';
 
 export interface CropBox {
@@ -70,7 +70,7 @@ export function randomResizedCropParams(
   return { top: Math.floor((height - h) / 2), left: Math.floor((width - w) / 2), height: h, width: w };
 }
 
-export function randomResizedCrop(size: number | [number, number], opts: RandomResizedCropOptions = {}): Transform {
+export function randomResizedCrop(size: number | [number, number], opts: RandomResizedCropOptions = {}): ImageTransform {
   const [outH, outW] = sizePair(size, 'randomResizedCrop');
   const scale = opts.scale ?? [0.08, 1.0];
   const ratio = opts.ratio ?? [3 / 4, 4 / 3];

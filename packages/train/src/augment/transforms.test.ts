@@ -1,5 +1,6 @@
 import { Rng } from '../rng.js';
-import { compose, createImage, type ImageU8 } from './image.js';
+import { compose, horizontalFlip as flipDetectionSample, type DetectionSample, type RgbImage } from '@tfvision/coco';
+import { createImage, type ImageU8 } from './image.js';
 import { randomResizedCrop, randomResizedCropParams } from './random-resized-crop.js';
 import { horizontalFlip, randomHorizontalFlip } from './flip.js';
 import { colorJitter } from './color-jitter.js';
@@ -212,9 +213,25 @@ describe('toFloatNormalized and compose', () => {
     expect(out[2]).toBeCloseTo(0, 6);
     expect(() => toFloatNormalized(img, [0.5], [0.5])).toThrow('toFloatNormalized: mean and std need 3 values for a 3-channel image, got 1 and 1');
   });
-  it('compose applies left to right with one rng', () => {
+  it('compose applies augmentations left to right with one rng, synchronously', () => {
     const img: ImageU8 = { data: Uint8Array.from([1, 2]), height: 1, width: 2, channels: 1 };
-    const t = compose([randomHorizontalFlip(1), (x) => ({ ...x, data: x.data.map((v) => v * 10) })]);
-    expect(Array.from(t(img, new Rng(0)).data)).toEqual([20, 10]);
+    const t = compose(randomHorizontalFlip(1), (x: ImageU8) => ({ ...x, data: x.data.map((v) => v * 10) }));
+    const out = t(img, new Rng(0));
+    expect(out).not.toBeInstanceOf(Promise);
+    expect(Array.from(out.data)).toEqual([20, 10]);
+  });
+});
+
+describe('one image type for every kind of data', () => {
+  it('an augmentation takes a detection sample\'s 8-bit image as it is, and flips it as the detection flip does', () => {
+    const image: RgbImage<Uint8Array> = { data: Uint8Array.from({ length: 2 * 3 * 3 }, (_, i) => i * 7), height: 2, width: 3, channels: 3 };
+    const sample: DetectionSample = {
+      imageId: 1, fileName: 'a.png', image, originalSize: [2, 3], contentSize: [2, 3],
+      boxes: Float32Array.from([0, 0, 1, 2]), labels: Int32Array.from([1]), areas: Float32Array.from([2]),
+      crowdBoxes: new Float32Array(0), annotationIds: [1], degenerateDropped: 0, crowdDropped: 0,
+    };
+    const augmented = randomHorizontalFlip(1)(image, new Rng(0));
+    expect(augmented.channels).toBe(3);
+    expect(Array.from(augmented.data)).toEqual(Array.from(flipDetectionSample(sample).image.data));
   });
 });

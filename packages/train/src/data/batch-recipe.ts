@@ -6,6 +6,7 @@
  */
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import type { Transform } from '@tfvision/coco';
 import { Rng } from '../rng.js';
 
 /** Samples by index; `get` may decode (sharp runs on libuv threads, so reads overlap). */
@@ -14,12 +15,10 @@ export interface IndexedDataset<S> {
   get(i: number): Promise<S>;
 }
 
-/** A per-sample transform; all randomness comes from `rng`. */
-export type SampleTransform<S, T> = (sample: S, rng: Rng) => T | Promise<T>;
-
 export interface BatchRecipe<S, T, B> {
   dataset: IndexedDataset<S>;
-  transform: SampleTransform<S, T>;
+  /** From a dataset sample to a batch item; all randomness comes from the slot's `rng`. */
+  transform: Transform<S, T, Rng>;
   /** Builds the batch from the transformed samples, in slot order; `indices` are their dataset indices. */
   collate(items: T[], indices: Int32Array): B;
   /**

@@ -1,10 +1,10 @@
 /**
  * Classification's batch recipe for the step loader: a ClassificationDataset's images through an
- * image Transform, collated into one NHWC float32 batch normalised as (x/255 − mean) / std, with
+ * ImageTransform, collated into one NHWC float32 batch normalised as (x/255 − mean) / std, with
  * the labels and dataset indices beside it. `createClassificationRecipe` is the worker threads'
  * entry: it calls the user's LoaderSource factory (WorkerFactorySpec) and wraps the result.
  */
-import type { ImageU8, Transform } from '../augment/image.js';
+import type { ImageTransform, ImageU8 } from '../augment/image.js';
 import { writeFloatNormalized } from '../augment/normalize.js';
 import { importFactory, type BatchRecipe } from './batch-recipe.js';
 import type { Batch, ClassificationDataset, ClassificationSample, LoaderSourceFactory, WorkerFactorySpec } from './types.js';
@@ -44,7 +44,7 @@ function collate(samples: ClassificationSample[], indices: Int32Array, mean: num
   return { images: images ?? new Float32Array(0), labels, n, height: H, width: W, channels: C, indices: Int32Array.from(indices) };
 }
 
-export function classificationRecipe(dataset: ClassificationDataset, transform: Transform, mean: number[], std: number[]): ClassificationRecipe {
+export function classificationRecipe(dataset: ClassificationDataset, transform: ImageTransform, mean: number[], std: number[]): ClassificationRecipe {
   return {
     dataset,
     transform: (s, rng) => ({ image: transform(s.image, rng), label: s.label }),

@@ -5,11 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { compose } from '@tfvision/coco';
 import { autoAugment } from '../augment/auto-augment.js';
 import { colorJitter } from '../augment/color-jitter.js';
 import { resizeShortCenterCrop } from '../augment/eval-transform.js';
 import { randomHorizontalFlip } from '../augment/flip.js';
-import { compose, type Transform } from '../augment/image.js';
+import type { ImageTransform } from '../augment/image.js';
 import { lighting } from '../augment/lighting.js';
 import { randAugment } from '../augment/rand-augment.js';
 import { randomCrop } from '../augment/random-crop.js';
@@ -80,7 +81,7 @@ export function buildDataset(spec: DatasetSpec): ClassificationDataset {
   return spec.limit !== undefined ? new LimitedDataset(ds, spec.limit) : ds;
 }
 
-function buildStep(s: TransformStep, i: number): Transform {
+function buildStep(s: TransformStep, i: number): ImageTransform {
   switch (s.op) {
     case 'randomResizedCrop':
       return randomResizedCrop(s.size, { scale: s.scale, ratio: s.ratio, interpolation: s.interpolation });
@@ -103,9 +104,9 @@ function buildStep(s: TransformStep, i: number): Transform {
   }
 }
 
-export function buildTransform(steps: TransformStep[]): Transform {
+export function buildTransform(steps: TransformStep[]): ImageTransform {
   if (!Array.isArray(steps)) throw new Error('transform: expected an array of steps');
-  return compose(steps.map(buildStep));
+  return compose(...steps.map(buildStep));
 }
 
 /** The worker factory entry point (also usable in-process). */

@@ -1,5 +1,5 @@
 /** Dataset and batch types shared by the readers, the loader and the trainer. */
-import type { ImageU8, Transform } from '../augment/image.js';
+import type { ImageTransform, ImageU8 } from '../augment/image.js';
 
 export interface ClassificationSample {
   image: ImageU8;
@@ -30,7 +30,7 @@ export interface LoaderOptions {
   shuffle: boolean;
   dropLast: boolean;
   seed: number;
-  transform: Transform;
+  transform: ImageTransform;
   mean: number[];
   std: number[];
   /** Worker threads running decode + transform; 0 runs in-process. */
@@ -57,7 +57,7 @@ export interface WorkerFactorySpec {
 /** What a worker factory returns. */
 export interface LoaderSource {
   dataset: ClassificationDataset;
-  transform: Transform;
+  transform: ImageTransform;
 }
 
 export type LoaderSourceFactory = (args: unknown) => LoaderSource | Promise<LoaderSource>;

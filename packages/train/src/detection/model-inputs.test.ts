@@ -16,7 +16,7 @@ function sample(): DetectionSample {
   return {
     imageId: 7,
     fileName: 'a.png',
-    image: { width: 3, height: 2, data: Uint8Array.from([0, 51, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 102]) },
+    image: { width: 3, height: 2, channels: 3, data: Uint8Array.from([0, 51, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 102]) },
     originalSize: [2, 3],
     contentSize: [2, 3],
     boxes: Float32Array.from([0, 0, 2, 1, 1, 0, 3, 2]),

@@ -83,7 +83,7 @@ export class SegmentationSet {
     return {
       imageId: img.id,
       fileName: img.file_name,
-      image: { data: rgb.data as Uint8Array, height: rgb.height, width: rgb.width, channels: 3 },
+      image: rgb,
       label: { data: label, height: img.height, width: img.width, channels: 1 },
     };
   }
