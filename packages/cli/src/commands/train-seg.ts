@@ -92,10 +92,11 @@ export async function runTrainSeg(argv: string[]): Promise<number> {
   }
   if (config.model.backbone.weights !== undefined && !existsSync(config.model.backbone.weights)) throw new UsageError(`${configPath}: model.backbone.weights: ${config.model.backbone.weights} does not exist`);
   if (!config.data.synth) {
-    for (const which of ['train', 'val'] as const) {
-      const split = train.segmentationSplitPaths(config, which);
-      if (!existsSync(split.annotations)) throw new UsageError(`${configPath}: data.${which}.annotations: ${split.annotations} does not exist (data.root ${config.data.root}; pass --data DIR)`);
-      if (!existsSync(split.images)) throw new UsageError(`${configPath}: data.${which}.images: ${split.images} does not exist (data.root ${config.data.root}; pass --data DIR)`);
+    try {
+      train.checkDataPaths(config, configPath);
+    } catch (err) {
+      if (err instanceof train.ConfigError) throw new UsageError(err.message);
+      throw err;
     }
   }
   const backend = stringFlag(args, 'backend');
@@ -105,7 +106,7 @@ export async function runTrainSeg(argv: string[]): Promise<number> {
   const stale = checkRunDir(outDir, paths, mode, train.latestCheckpoint);
   const { initBackend } = await import('@tfvision/nn');
   await initBackend({ backend });
-  if (config.data.synth && (await train.ensureSegmentationSynthData(config))) process.stderr.write(`train seg: generated the synthetic data under ${config.data.root}\n`);
+  if (config.data.synth && (await train.ensureSynthData(config))) process.stderr.write(`train seg: generated the synthetic data under ${config.data.root}\n`);
   let run;
   try {
     run = await train.buildSegmentationRun(config, { outDir, resume: mode === 'resume', totalSteps: steps, onEval: async (report, step) => void (await drawSegmentationPredictions(report, outDir, step)) });

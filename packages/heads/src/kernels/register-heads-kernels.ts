@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { replaceKernel } from '@tfvision/nn';
 import { RoiAlign, RoiAlignGrad } from './roi-align-attrs.js';
 import { roiAlignCpu, roiAlignGradCpu } from './roi-align-cpu.js';
 import { registerRoiAlignGradient } from './roi-align-grad.js';
@@ -25,10 +26,8 @@ export function registerHeadsKernels(): void {
   if (registered) return;
   registered = true;
   for (const [backendName, { forward, backward }] of Object.entries(ROI_ALIGN_KERNELS)) {
-    for (const [kernelName, kernelFunc] of [[RoiAlign, forward], [RoiAlignGrad, backward]] as const) {
-      if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
-      tf.registerKernel({ kernelName, backendName, kernelFunc });
-    }
+    replaceKernel(RoiAlign, backendName, forward);
+    replaceKernel(RoiAlignGrad, backendName, backward);
   }
   registerRoiAlignGradient();
 }

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { linearTaps, nearestTaps } from '../ops/resize-taps.js';
 import { kernelScale, resizeExactAttrsOf, type ResizeExactAttrs, type ResizeExactGradAttrs } from './resize-exact-attrs.js';
-import { compositeKernel } from './composite.js';
+import { compositeKernel } from '@tfvision/nn';
 
 type Axis = 1 | 2;
 

@@ -3,7 +3,8 @@
  * their gradients: host loops on cpu and wasm, the gather composite elsewhere. Registering for a
  * backend that is not loaded is harmless (tfjs keys kernels by backend name).
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { replaceKernel } from '@tfvision/nn';
 import { ResizeExact, ResizeExactGrad } from './resize-exact-attrs.js';
 import { resizeExactCompositeKernel, resizeExactGradCompositeKernel } from './resize-exact-composite.js';
 import { resizeExactCpu, resizeExactGradCpu } from './resize-exact-cpu.js';
@@ -26,10 +27,8 @@ export function registerResizeKernels(): void {
   if (registered) return;
   registered = true;
   for (const [backendName, { forward, backward }] of Object.entries(RESIZE_EXACT_KERNELS)) {
-    for (const [kernelName, kernelFunc] of [[ResizeExact, forward], [ResizeExactGrad, backward]] as const) {
-      if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);
-      tf.registerKernel({ kernelName, backendName, kernelFunc });
-    }
+    replaceKernel(ResizeExact, backendName, forward);
+    replaceKernel(ResizeExactGrad, backendName, backward);
   }
   registerResizeExactGradients();
 }

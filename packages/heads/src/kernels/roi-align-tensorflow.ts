@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { roiAlignAttrsOf, type RoiAlignAttrs, type RoiAlignGradAttrs } from './roi-align-attrs.js';
-import { compositeKernel } from './composite.js';
+import { compositeKernel } from '@tfvision/nn';
 import { AxisSamples, checkBatchIndex, roiBins, type RoiBins } from './roi-align-sampling.js';
 import type { Shape4 } from './host-backend.js';
 

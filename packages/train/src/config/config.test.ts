@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { configHash, deepMerge, loadTrainConfig } from './load.js';
+import { configHash, deepMerge, definingHash, loadTrainConfig } from './load.js';
 
 const CONFIGS = resolve(__dirname, '../../../cli/configs');
 let dir: string;
@@ -102,5 +102,14 @@ describe('loadTrainConfig', () => {
     const c = loadTrainConfig(p);
     expect(configHash(loadTrainConfig(p, { data: { root: '/elsewhere', workers: 3 }, log: { everySteps: 1 } }))).toBe(configHash(c));
     expect(configHash(loadTrainConfig(p, { optim: { lr: 0.3 } }))).not.toBe(configHash(c));
+  });
+});
+
+describe('definingHash (what checkpoints store for --resume)', () => {
+  it('is the first 16 hex digits of SHA-256 of the key-sorted JSON, whatever the key order', () => {
+    // sha256('{"a":[{"c":3,"d":2}],"b":1}'), computed with node's crypto apart from the code.
+    expect(definingHash({ b: 1, a: [{ d: 2, c: 3 }] })).toBe('aa0fff90b247460f');
+    expect(definingHash({ a: [{ c: 3, d: 2 }], b: 1 })).toBe('aa0fff90b247460f');
+    expect(definingHash({ a: [{ c: 2, d: 3 }], b: 1 })).not.toBe('aa0fff90b247460f');
   });
 });

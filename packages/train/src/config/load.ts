@@ -47,21 +47,34 @@ export function resolveExtends(path: string, seen: string[] = []): Record<string
   return deepMerge(base, own) as Record<string, Json>;
 }
 
+/**
+ * Reads a config and the chain it extends, merges `overrides` (e.g. CLI flags) last and
+ * validates the result with `validate`, which names `path` in its errors.
+ */
+export function loadConfigWith<C>(path: string, overrides: Record<string, unknown>, validate: (raw: unknown, source: string) => C): C {
+  return validate(deepMerge(resolveExtends(path), overrides as Json), path);
+}
+
 /** Loads, merges and validates a training config; `overrides` (e.g. CLI flags) are merged last. */
 export function loadTrainConfig(path: string, overrides: Record<string, unknown> = {}): TrainConfig {
-  const merged = deepMerge(resolveExtends(path), overrides as Json);
-  return validateTrainConfig(merged, path);
+  return loadConfigWith(path, overrides, validateTrainConfig);
 }
 
 /**
- * Stable hash of what defines the optimisation (keys sorted), stored in checkpoints so
- * --resume refuses a different run. Where the data lives, how it is loaded, and how often
+ * A stable hash (keys sorted, 16 hex digits of SHA-256) of the part of a config that defines
+ * the optimisation, stored in checkpoints so --resume refuses a different run.
+ */
+export function definingHash(defining: unknown): string {
+  const canon = (v: unknown): unknown =>
+    isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : Array.isArray(v) ? v.map(canon) : v;
+  return createHash('sha256').update(JSON.stringify(canon(defining))).digest('hex').slice(0, 16);
+}
+
+/**
+ * configHash of a classification config. Where the data lives, how it is loaded, and how often
  * the run logs, evaluates and saves may change between sessions, so they are left out.
  */
 export function configHash(config: TrainConfig): string {
   const { root: _root, workers: _w, prefetch: _p, ...data } = config.data;
-  const defining = { ...config, data, eval: undefined, checkpoint: undefined, log: undefined };
-  const canon = (v: unknown): unknown =>
-    isPlainObject(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : Array.isArray(v) ? v.map(canon) : v;
-  return createHash('sha256').update(JSON.stringify(canon(defining))).digest('hex').slice(0, 16);
+  return definingHash({ ...config, data, eval: undefined, checkpoint: undefined, log: undefined });
 }

@@ -1,10 +1,8 @@
 import { BACKBONE_OPTION_KEYS, getModelEntry, REPLACED_OPTIONS, RESNET_VARIANTS } from '@tfvision/backbones';
+import { CHECKPOINT_SPEC, checkModelName, nonNegative, positive, SEED_SPEC } from './common-specs.js';
 import { RESNET_ARGS_SPEC } from './model-args.js';
 import { checkSpec, ConfigError, type Spec } from './schema.js';
 import type { TrainConfig } from './types.js';
-
-const pos = (integer = false): Spec => ({ kind: 'number', min: 0, exclusiveMin: true, integer });
-const nonNeg = (max?: number): Spec => ({ kind: 'number', min: 0, max });
 
 /** The whole config, field by field (the README's config reference follows this). */
 export const TRAIN_CONFIG_SPEC: Spec = {
@@ -20,14 +18,14 @@ export const TRAIN_CONFIG_SPEC: Spec = {
       fields: {
         kind: { kind: 'string', oneOf: ['imagenet-folder', 'fashion-mnist'] },
         root: { kind: 'string' },
-        inputSize: pos(true),
+        inputSize: positive(true),
         evalCropPct: { kind: 'number', min: 0, max: 1, exclusiveMin: true },
         mean: { kind: 'numbers' },
         std: { kind: 'numbers', min: 1e-12 },
         workers: { kind: 'number', min: 0, integer: true },
         prefetch: { kind: 'number', min: 1, integer: true },
-        trainLimit: pos(true),
-        evalLimit: pos(true),
+        trainLimit: positive(true),
+        evalLimit: positive(true),
       },
       optional: ['evalCropPct', 'mean', 'std', 'trainLimit', 'evalLimit'],
     },
@@ -39,34 +37,34 @@ export const TRAIN_CONFIG_SPEC: Spec = {
         flip: { kind: 'boolean' },
         colorJitter: {
           kind: 'falseOr',
-          spec: { kind: 'object', fields: { brightness: nonNeg(), contrast: nonNeg(), saturation: nonNeg(), hue: nonNeg(0.5) }, optional: ['hue'] },
+          spec: { kind: 'object', fields: { brightness: nonNegative(), contrast: nonNegative(), saturation: nonNegative(), hue: nonNegative(0.5) }, optional: ['hue'] },
         },
-        lighting: nonNeg(),
+        lighting: nonNegative(),
         autoAugment: { kind: 'falseOr', spec: { kind: 'string', oneOf: ['imagenet'] } },
-        randAugment: { kind: 'falseOr', spec: { kind: 'object', fields: { numOps: { kind: 'number', min: 1, integer: true }, magnitude: nonNeg(30) } } },
-        mixupAlpha: nonNeg(),
+        randAugment: { kind: 'falseOr', spec: { kind: 'object', fields: { numOps: { kind: 'number', min: 1, integer: true }, magnitude: nonNegative(30) } } },
+        mixupAlpha: nonNegative(),
         labelSmoothing: { kind: 'number', min: 0, max: 1 },
       },
     },
     optim: {
       kind: 'object',
       fields: {
-        lr: pos(),
+        lr: positive(),
         momentum: { kind: 'number', min: 0, max: 0.999999 },
         nesterov: { kind: 'boolean' },
-        weightDecay: nonNeg(),
-        batchSize: pos(true),
-        accumulate: pos(true),
+        weightDecay: nonNegative(),
+        batchSize: positive(true),
+        accumulate: positive(true),
       },
     },
     schedule: {
       kind: 'object',
       fields: {
-        epochs: pos(),
-        warmupEpochs: nonNeg(),
+        epochs: positive(),
+        warmupEpochs: nonNegative(),
         kind: { kind: 'string', oneOf: ['cosine', 'step', 'constant'] },
         milestones: { kind: 'numbers', min: 0 },
-        gamma: pos(),
+        gamma: positive(),
       },
       optional: ['milestones', 'gamma'],
     },
@@ -74,10 +72,10 @@ export const TRAIN_CONFIG_SPEC: Spec = {
       kind: 'object',
       fields: { dropBlock: { kind: 'number', min: 0, max: 0.99 }, dropRate: { kind: 'number', min: 0, max: 0.99 }, zeroInitLastBn: { kind: 'boolean' } },
     },
-    eval: { kind: 'object', fields: { everySteps: pos(true), everyEpochs: pos(true) }, optional: ['everySteps', 'everyEpochs'] },
-    checkpoint: { kind: 'object', fields: { everySteps: pos(true), keep: pos(true) } },
-    log: { kind: 'object', fields: { everySteps: pos(true) } },
-    seed: { kind: 'number', min: 0, integer: true },
+    eval: { kind: 'object', fields: { everySteps: positive(true), everyEpochs: positive(true) }, optional: ['everySteps', 'everyEpochs'] },
+    checkpoint: CHECKPOINT_SPEC,
+    log: { kind: 'object', fields: { everySteps: positive(true) } },
+    seed: SEED_SPEC,
   },
 };
 
@@ -85,11 +83,7 @@ export const TRAIN_CONFIG_SPEC: Spec = {
 export function validateTrainConfig(raw: unknown, source: string): TrainConfig {
   checkSpec(raw, TRAIN_CONFIG_SPEC, '', source);
   const c = raw as TrainConfig;
-  try {
-    getModelEntry(c.model.name);
-  } catch (err) {
-    throw new ConfigError(`${source}: model.name: ${(err as Error).message}`);
-  }
+  checkModelName(c.model.name, 'model.name', source);
   if (c.model.args !== undefined) {
     if (!(c.model.name in RESNET_VARIANTS)) {
       throw new ConfigError(`${source}: model.args: only ResNet-family variants take args overrides; "${c.model.name}" is of family ${getModelEntry(c.model.name).family}`);

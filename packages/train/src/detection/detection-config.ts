@@ -8,26 +8,12 @@
  * the training short side (np.random.randint(lo, hi + 1)), written as the equivalent choice list
  * lo..hi. Everything else is checked here field by field. Errors name the file and the JSON path.
  */
-import { createHash } from 'node:crypto';
-import { getModelEntry } from '@tfvision/backbones';
 import { cascadeDetectorConfig, detectorConfig, type CascadeRcnnConfig, type RcnnConfig } from '@tfvision/heads';
-import { deepMerge, resolveExtends } from '../config/load.js';
+import { BACKBONE_SPEC, CHECKPOINT_SPEC, checkModelName, DATA_SPLIT_SPEC, nonNegative, positive, SEED_SPEC, SYNTH_DATA_SPEC, type BackboneConfig, type DataSplitConfig, type SynthDataConfig } from '../config/common-specs.js';
+import { definingHash, loadConfigWith } from '../config/load.js';
 import { checkSpec, ConfigError, type Spec } from '../config/schema.js';
 import { checkParamGroupRules, type ParamGroupRule } from './param-group-rules.js';
 import { isCascadeType, type DetectorType } from './trainable-detector.js';
-
-export interface DetectionSplitConfig {
-  annotations: string;
-  images: string;
-}
-
-export interface DetectionSynthConfig {
-  size: number;
-  colors: 'category' | 'random';
-  maxOcclusion?: number;
-  train: { images: number; seed: number };
-  val: { images: number; seed: number };
-}
 
 export interface DetectionTrainConfig {
   model: {
@@ -37,7 +23,7 @@ export interface DetectionTrainConfig {
      * classifier head left out) loaded into `backbone.body` before training, relative to the
      * working directory; the 1x recipes start from ImageNet weights.
      */
-    backbone: { name: string; options?: Record<string, unknown>; weights?: string };
+    backbone: BackboneConfig;
     /** Overrides of the preset's RcnnConfig or CascadeRcnnConfig (numClasses is set from the data). */
     neck?: Record<string, unknown>;
     rpn?: Record<string, unknown>;
@@ -47,8 +33,8 @@ export interface DetectionTrainConfig {
   data: {
     /** Folder train/val paths are relative to. */
     root: string;
-    train: DetectionSplitConfig;
-    val: DetectionSplitConfig;
+    train: DataSplitConfig;
+    val: DataSplitConfig;
     flipProb: number;
     prefetch: number;
     /** Worker threads decoding and augmenting (0 or absent: in-process); batches are the same for any count. */
@@ -59,7 +45,7 @@ export interface DetectionTrainConfig {
      */
     aspectRatioGrouping?: boolean;
     /** When present and root/train's annotations are missing, the synthetic set is generated there first. */
-    synth?: DetectionSynthConfig;
+    synth?: SynthDataConfig;
   };
   optimizer: {
     /** Per 16 images (linear scaling rule). */
@@ -81,10 +67,6 @@ export interface DetectionTrainConfig {
   seed: number;
 }
 
-const pos = (integer = false): Spec => ({ kind: 'number', min: 0, exclusiveMin: true, integer });
-const nonNeg = (max?: number): Spec => ({ kind: 'number', min: 0, max });
-const split: Spec = { kind: 'object', fields: { annotations: { kind: 'string' }, images: { kind: 'string' } } };
-const synthSplit: Spec = { kind: 'object', fields: { images: pos(true), seed: { kind: 'number', min: 0, integer: true } } };
 
 export const DETECTION_CONFIG_SPEC: Spec = {
   kind: 'object',
@@ -93,7 +75,7 @@ export const DETECTION_CONFIG_SPEC: Spec = {
       kind: 'object',
       fields: {
         type: { kind: 'string', oneOf: ['faster_rcnn', 'mask_rcnn', 'cascade_rcnn', 'cascade_mask_rcnn'] },
-        backbone: { kind: 'object', fields: { name: { kind: 'string' }, options: { kind: 'anyObject' }, weights: { kind: 'string' } }, optional: ['options', 'weights'] },
+        backbone: BACKBONE_SPEC,
         neck: { kind: 'anyObject' },
         rpn: { kind: 'anyObject' },
         roiHeads: { kind: 'anyObject' },
@@ -105,41 +87,37 @@ export const DETECTION_CONFIG_SPEC: Spec = {
       kind: 'object',
       fields: {
         root: { kind: 'string' },
-        train: split,
-        val: split,
+        train: DATA_SPLIT_SPEC,
+        val: DATA_SPLIT_SPEC,
         flipProb: { kind: 'number', min: 0, max: 1 },
-        prefetch: pos(true),
+        prefetch: positive(true),
         workers: { kind: 'number', min: 0, integer: true },
         aspectRatioGrouping: { kind: 'boolean' },
-        synth: {
-          kind: 'object',
-          fields: { size: { kind: 'number', min: 32, max: 4096, integer: true }, colors: { kind: 'string', oneOf: ['category', 'random'] }, maxOcclusion: nonNeg(0.9), train: synthSplit, val: synthSplit },
-          optional: ['maxOcclusion'],
-        },
+        synth: SYNTH_DATA_SPEC,
       },
       optional: ['synth', 'workers', 'aspectRatioGrouping'],
     },
     optimizer: {
       kind: 'object',
       fields: {
-        lr: pos(),
-        batchSize: pos(true),
+        lr: positive(),
+        batchSize: positive(true),
         momentum: { kind: 'number', min: 0, max: 0.999999 },
-        weightDecay: nonNeg(),
-        weightDecayNorm: nonNeg(),
-        weightDecayBias: nonNeg(),
-        clipGradNorm: { kind: 'falseOr', spec: pos() },
+        weightDecay: nonNegative(),
+        weightDecayNorm: nonNegative(),
+        weightDecayBias: nonNegative(),
+        clipGradNorm: { kind: 'falseOr', spec: positive() },
       },
       // paramGroups, an array of objects, has no spec kind: validateDetectionConfig checks it apart.
       optional: ['weightDecayBias'],
     },
     schedule: {
       kind: 'object',
-      fields: { iterations: pos(true), warmupIters: { kind: 'number', min: 0, integer: true }, warmupFactor: { kind: 'number', min: 0, max: 1 }, milestones: { kind: 'numbers', min: 0, integer: true }, gamma: pos() },
+      fields: { iterations: positive(true), warmupIters: { kind: 'number', min: 0, integer: true }, warmupFactor: { kind: 'number', min: 0, max: 1 }, milestones: { kind: 'numbers', min: 0, integer: true }, gamma: positive() },
     },
-    eval: { kind: 'object', fields: { everySteps: { kind: 'falseOr', spec: pos(true) }, limit: pos(true) }, optional: ['limit'] },
-    checkpoint: { kind: 'object', fields: { everySteps: pos(true), keep: pos(true) } },
-    seed: { kind: 'number', min: 0, integer: true },
+    eval: { kind: 'object', fields: { everySteps: { kind: 'falseOr', spec: positive(true) }, limit: positive(true) }, optional: ['limit'] },
+    checkpoint: CHECKPOINT_SPEC,
+    seed: SEED_SPEC,
   },
 };
 
@@ -207,11 +185,7 @@ export function validateDetectionConfig(raw: unknown, source: string): Detection
   checkSpec(rest, DETECTION_CONFIG_SPEC, '', source);
   if (paramGroups !== undefined) checkParamGroupRules(paramGroups, 'optimizer.paramGroups', source);
   const c = raw as DetectionTrainConfig;
-  try {
-    getModelEntry(c.model.backbone.name);
-  } catch (err) {
-    throw new ConfigError(`${source}: model.backbone.name: ${(err as Error).message}`);
-  }
+  checkModelName(c.model.backbone.name, 'model.backbone.name', source);
   // Builds the preset's config with the overrides now, so a bad key stops before any data is read.
   detectionModelConfig(c, 1, source);
   const { milestones, iterations, warmupIters } = c.schedule;
@@ -226,8 +200,7 @@ export function validateDetectionConfig(raw: unknown, source: string): Detection
 
 /** Reads a config and the chain it extends, merges `overrides` last (CLI flags) and validates. */
 export function loadDetectionConfig(path: string, overrides: Record<string, unknown> = {}): DetectionTrainConfig {
-  const merged = deepMerge(resolveExtends(path), overrides as Parameters<typeof deepMerge>[1]);
-  return validateDetectionConfig(merged, path);
+  return loadConfigWith(path, overrides, validateDetectionConfig);
 }
 
 /**
@@ -237,12 +210,5 @@ export function loadDetectionConfig(path: string, overrides: Record<string, unkn
 export function detectionConfigHash(c: DetectionTrainConfig): string {
   const { root: _r, prefetch: _p, workers: _n, ...data } = c.data;
   const { weights: _w, ...backbone } = c.model.backbone;
-  const defining = { ...c, model: { ...c.model, backbone }, data, eval: undefined, checkpoint: undefined };
-  const canon = (v: unknown): unknown =>
-    typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
-      : Array.isArray(v)
-        ? v.map(canon)
-        : v;
-  return createHash('sha256').update(JSON.stringify(canon(defining))).digest('hex').slice(0, 16);
+  return definingHash({ ...c, model: { ...c.model, backbone }, data, eval: undefined, checkpoint: undefined });
 }

@@ -5,11 +5,11 @@
  * with K) with per-step sampler and resize streams, loads the backbone's weights when the config
  * names a file, and wires the recipe's optimiser (with the config's per-name rules) and schedule.
  */
-import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { loadCheckpoint, type LoadCheckpointResult } from '@tfvision/backbones';
-import { generateSyntheticCoco } from '@tfvision/coco';
 import type { CascadeRcnn, GeneralizedRcnn } from '@tfvision/heads';
+import { checkDataPaths, ensureSynthData, splitPaths } from '../config/data-splits.js';
 import { ConfigError } from '../config/schema.js';
 import { buildSeeded } from './build-detector.js';
 import { detectionConfigHash, detectionConfigSource, detectionModelConfig, presetName, type DetectionTrainConfig } from './detection-config.js';
@@ -47,21 +47,6 @@ export interface DetectionRun {
 
 export { buildSeeded } from './build-detector.js';
 
-export function splitPaths(c: DetectionTrainConfig, which: 'train' | 'val', cwd = process.cwd()): DetectionSplit {
-  const root = resolve(cwd, c.data.root);
-  return { annotations: resolve(root, c.data[which].annotations), images: resolve(root, c.data[which].images) };
-}
-
-/** Stops with one line naming the config file and field when a data path is missing. */
-export function checkDataPaths(c: DetectionTrainConfig, source: string, cwd = process.cwd()): void {
-  for (const which of ['train', 'val'] as const) {
-    const split = splitPaths(c, which, cwd);
-    const hint = `(data.root ${c.data.root}; pass --data DIR)`;
-    if (!existsSync(split.annotations)) throw new ConfigError(`${source}: data.${which}.annotations: ${split.annotations} does not exist ${hint}`);
-    if (!existsSync(split.images) || !statSync(split.images).isDirectory()) throw new ConfigError(`${source}: data.${which}.images: ${split.images} is not a directory ${hint}`);
-  }
-}
-
 /**
  * Loads model.backbone.weights into the detector's backbone body (strict: every body tensor
  * present with its shape; a classifier head in the file is dropped). Errors name the config
@@ -77,22 +62,6 @@ export function loadBackboneWeights(model: GeneralizedRcnn | CascadeRcnn, c: Det
   } catch (err) {
     throw new ConfigError(`${source}: model.backbone.weights: ${(err as Error).message}`);
   }
-}
-
-/** Writes the config's synthetic train/val sets under data.root unless their annotations exist. */
-export async function ensureSynthData(c: DetectionTrainConfig, cwd = process.cwd()): Promise<boolean> {
-  const s = c.data.synth;
-  if (!s) return false;
-  let made = false;
-  for (const which of ['train', 'val'] as const) {
-    const split = splitPaths(c, which, cwd);
-    if (existsSync(split.annotations)) continue;
-    const outDir = resolve(split.annotations, '..');
-    if (resolve(split.images) !== join(outDir, 'images')) throw new Error(`data.synth: data.${which}.images must be the "images" folder beside data.${which}.annotations, got ${split.images}`);
-    await generateSyntheticCoco({ outDir, images: s[which].images, seed: s[which].seed, size: s.size, colors: s.colors, maxOcclusion: s.maxOcclusion });
-    made = true;
-  }
-  return made;
 }
 
 export async function buildDetectionRun(c: DetectionTrainConfig, o: DetectionRunOptions): Promise<DetectionRun> {

@@ -9,38 +9,24 @@
  * iteration, the auxiliary head at 10x the rate and its loss at 0.5, random scale 0.5..2 of 520,
  * crop 480, flip 0.5, evaluation at 520. Errors name the file and the JSON path.
  */
-import { createHash } from 'node:crypto';
-import { getModelEntry } from '@tfvision/backbones';
 import { segmenterConfig, type SegmenterConfig, type SegmenterOverrides } from '@tfvision/heads';
-import { deepMerge, resolveExtends } from '../config/load.js';
+import { BACKBONE_SPEC, CHECKPOINT_SPEC, checkModelName, DATA_SPLIT_SPEC, nonNegative, positive, SEED_SPEC, SYNTH_DATA_SPEC, type BackboneConfig, type DataSplitConfig, type SynthDataConfig } from '../config/common-specs.js';
+import { definingHash, loadConfigWith } from '../config/load.js';
 import { checkSpec, ConfigError, type Spec } from '../config/schema.js';
-
-export interface SegmentationSplitConfig {
-  annotations: string;
-  images: string;
-}
-
-export interface SegmentationSynthConfig {
-  size: number;
-  colors: 'category' | 'random';
-  maxOcclusion?: number;
-  train: { images: number; seed: number };
-  val: { images: number; seed: number };
-}
 
 export interface SegmentationTrainConfig {
   model: {
     type: 'deeplabv3' | 'deeplabv3plus';
     /** Any registered backbone; `weights` is a timm/torchvision checkpoint of it (ImageNet), loaded before training. */
-    backbone: { name: string; options?: Record<string, unknown>; weights?: string };
+    backbone: BackboneConfig;
     /** Overrides of the preset's SegmenterConfig (outputStride, aux, atrousRates, channels, dropout, ...). */
     head?: Record<string, unknown>;
   };
   data: {
     /** Folder train/val paths are relative to. */
     root: string;
-    train: SegmentationSplitConfig;
-    val: SegmentationSplitConfig;
+    train: DataSplitConfig;
+    val: DataSplitConfig;
     /** COCO category ids in class order (class k + 1); absent: all, by id. */
     categories?: number[];
     /** Training images whose used annotations cover no more than this area are left out (torchvision: 1000). */
@@ -57,7 +43,7 @@ export interface SegmentationTrainConfig {
     /** Keep decoded samples in memory (small sets). */
     cache: boolean;
     /** When present and a split's annotations are missing, the synthetic set is generated there first. */
-    synth?: SegmentationSynthConfig;
+    synth?: SynthDataConfig;
   };
   optimizer: {
     lr: number;
@@ -75,10 +61,6 @@ export interface SegmentationTrainConfig {
   seed: number;
 }
 
-const pos = (integer = false): Spec => ({ kind: 'number', min: 0, exclusiveMin: true, integer });
-const nonNeg = (max?: number, integer = false): Spec => ({ kind: 'number', min: 0, max, integer });
-const split: Spec = { kind: 'object', fields: { annotations: { kind: 'string' }, images: { kind: 'string' } } };
-const synthSplit: Spec = { kind: 'object', fields: { images: pos(true), seed: { kind: 'number', min: 0, integer: true } } };
 
 export const SEGMENTATION_CONFIG_SPEC: Spec = {
   kind: 'object',
@@ -87,7 +69,7 @@ export const SEGMENTATION_CONFIG_SPEC: Spec = {
       kind: 'object',
       fields: {
         type: { kind: 'string', oneOf: ['deeplabv3', 'deeplabv3plus'] },
-        backbone: { kind: 'object', fields: { name: { kind: 'string' }, options: { kind: 'anyObject' }, weights: { kind: 'string' } }, optional: ['options', 'weights'] },
+        backbone: BACKBONE_SPEC,
         head: { kind: 'anyObject' },
       },
       optional: ['head'],
@@ -96,38 +78,34 @@ export const SEGMENTATION_CONFIG_SPEC: Spec = {
       kind: 'object',
       fields: {
         root: { kind: 'string' },
-        train: split,
-        val: split,
+        train: DATA_SPLIT_SPEC,
+        val: DATA_SPLIT_SPEC,
         categories: { kind: 'numbers', min: 0, integer: true },
-        minAnnotatedArea: nonNeg(),
+        minAnnotatedArea: nonNegative(),
         scale: { kind: 'numbers', length: 2, min: 1, integer: true },
-        cropSize: pos(true),
+        cropSize: positive(true),
         flipProb: { kind: 'number', min: 0, max: 1 },
-        evalSize: { kind: 'falseOr', spec: pos(true) },
-        prefetch: pos(true),
+        evalSize: { kind: 'falseOr', spec: positive(true) },
+        prefetch: positive(true),
         workers: { kind: 'number', min: 0, integer: true },
         cache: { kind: 'boolean' },
-        synth: {
-          kind: 'object',
-          fields: { size: { kind: 'number', min: 32, max: 4096, integer: true }, colors: { kind: 'string', oneOf: ['category', 'random'] }, maxOcclusion: nonNeg(0.9), train: synthSplit, val: synthSplit },
-          optional: ['maxOcclusion'],
-        },
+        synth: SYNTH_DATA_SPEC,
       },
       optional: ['categories', 'synth', 'workers'],
     },
     optimizer: {
       kind: 'object',
-      fields: { lr: pos(), batchSize: { kind: 'number', min: 2, integer: true }, momentum: { kind: 'number', min: 0, max: 0.999999 }, weightDecay: nonNeg(), auxLrMultiplier: pos() },
+      fields: { lr: positive(), batchSize: { kind: 'number', min: 2, integer: true }, momentum: { kind: 'number', min: 0, max: 0.999999 }, weightDecay: nonNegative(), auxLrMultiplier: positive() },
     },
     schedule: {
       kind: 'object',
-      fields: { iterations: pos(true), epochs: pos(true), power: nonNeg(), warmupIters: nonNeg(undefined, true), warmupFactor: nonNeg(1) },
+      fields: { iterations: positive(true), epochs: positive(true), power: nonNegative(), warmupIters: nonNegative(undefined, true), warmupFactor: nonNegative(1) },
       optional: ['iterations', 'epochs'],
     },
-    loss: { kind: 'object', fields: { auxWeight: nonNeg() } },
-    eval: { kind: 'object', fields: { everySteps: { kind: 'falseOr', spec: pos(true) }, limit: pos(true), draw: nonNeg(undefined, true) }, optional: ['limit'] },
-    checkpoint: { kind: 'object', fields: { everySteps: pos(true), keep: pos(true) } },
-    seed: { kind: 'number', min: 0, integer: true },
+    loss: { kind: 'object', fields: { auxWeight: nonNegative() } },
+    eval: { kind: 'object', fields: { everySteps: { kind: 'falseOr', spec: positive(true) }, limit: positive(true), draw: nonNegative(undefined, true) }, optional: ['limit'] },
+    checkpoint: CHECKPOINT_SPEC,
+    seed: SEED_SPEC,
   },
 };
 
@@ -155,11 +133,7 @@ export function segmentationModelConfig(c: SegmentationTrainConfig, numClasses: 
 export function validateSegmentationConfig(raw: unknown, source: string): SegmentationTrainConfig {
   checkSpec(raw, SEGMENTATION_CONFIG_SPEC, '', source);
   const c = raw as SegmentationTrainConfig;
-  try {
-    getModelEntry(c.model.backbone.name);
-  } catch (err) {
-    throw new ConfigError(`${source}: model.backbone.name: ${(err as Error).message}`);
-  }
+  checkModelName(c.model.backbone.name, 'model.backbone.name', source);
   // The preset's config with the overrides, now, so a bad key stops before any data is read.
   const model = segmentationModelConfig(c, 2, source);
   const [lo, hi] = c.data.scale;
@@ -183,19 +157,11 @@ export function segmentationTotalSteps(c: SegmentationTrainConfig, trainImages: 
 
 /** Reads a config and the chain it extends, merges `overrides` last (CLI flags) and validates. */
 export function loadSegmentationConfig(path: string, overrides: Record<string, unknown> = {}): SegmentationTrainConfig {
-  const merged = deepMerge(resolveExtends(path), overrides as Parameters<typeof deepMerge>[1]);
-  return validateSegmentationConfig(merged, path);
+  return loadConfigWith(path, overrides, validateSegmentationConfig);
 }
 
 /** Hash of what defines the optimisation; where the data lives, how it is loaded, how often the run evaluates or saves are left out. */
 export function segmentationConfigHash(c: SegmentationTrainConfig): string {
   const { root: _r, prefetch: _p, workers: _w, cache: _c, ...data } = c.data;
-  const defining = { ...c, data, eval: undefined, checkpoint: undefined };
-  const canon = (v: unknown): unknown =>
-    typeof v === 'object' && v !== null && !Array.isArray(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])]))
-      : Array.isArray(v)
-        ? v.map(canon)
-        : v;
-  return createHash('sha256').update(JSON.stringify(canon(defining))).digest('hex').slice(0, 16);
+  return definingHash({ ...c, data, eval: undefined, checkpoint: undefined });
 }

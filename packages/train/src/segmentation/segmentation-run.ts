@@ -20,7 +20,8 @@ import { evaluateSegmenter, type SegmentationEvalReport } from './segmentation-e
 import { SegmentationLoader, type SegmentationBatch } from './segmentation-loader.js';
 import { Sgd } from '../optim/index.js';
 import { buildSegmenter, segmentationParamGroups } from './segmentation-model.js';
-import { openSegmentationSets, segmentationSplitPaths } from './segmentation-sets.js';
+import { splitPaths } from '../config/data-splits.js';
+import { openSegmentationSets } from './segmentation-sets.js';
 import { SegmentationModelStep } from './segmentation-step.js';
 
 export interface SegmentationRunOptions {
@@ -74,7 +75,7 @@ export async function buildSegmentationRun(c: SegmentationTrainConfig, o: Segmen
   checkPolyLr(lr);
   const workers = c.data.workers ?? 0;
   // Worker threads open the training split again, with the options openSegmentationSets used.
-  const workerSource = { split: segmentationSplitPaths(c, 'train', cwd), options: { categories: c.data.categories, cache: c.data.cache, minAnnotatedArea: c.data.minAnnotatedArea } };
+  const workerSource = { split: splitPaths(c, 'train', cwd), options: { categories: c.data.categories, cache: c.data.cache, minAnnotatedArea: c.data.minAnnotatedArea } };
   const loader = new SegmentationLoader(trainSet, {
     batchSize: c.optimizer.batchSize, seed: c.seed, scale: c.data.scale, cropSize: c.data.cropSize, flipProb: c.data.flipProb, mean, std, prefetch: c.data.prefetch,
     workers, ...(workers > 0 ? { workerSource } : {}),
