@@ -6,12 +6,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { decodeRle, segmentationToRle } from '@tfvision/coco';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { numberFlag, parseArgs, stringFlag } from '../args.js';
-import { checkBackendName } from '../checks.js';
 import { UsageError } from '../command.js';
 import { resolveConfigPath } from '../configs.js';
-import { checkRunDir, removeRunFiles, type RunDirMode } from './train-run-dir.js';
+import { removeRunFiles, type RunDirMode } from './train-run-dir.js';
+import { setUpTrainRun, usageOnConfigError } from './train-run-setup.js';
 import { drawDetections } from '../draw/draw-detections.js';
 import type { DetectionEvalReport, DetectionEvalSet } from '@tfvision/train';
 
@@ -80,42 +80,13 @@ export async function runTrainDet(argv: string[]): Promise<number> {
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new UsageError(`--steps must be a positive integer, got ${stepsFlag}`);
 
   const train = await import('@tfvision/train');
-  const overrides: Record<string, unknown> = {};
-  const data = stringFlag(args, 'data');
-  if (data) overrides.data = { root: data };
-  let config;
-  try {
-    config = train.loadDetectionConfig(configPath, overrides);
-  } catch (err) {
-    if (err instanceof train.ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
-  if (!config.data.synth) {
-    try {
-      train.checkDataPaths(config, configPath);
-    } catch (err) {
-      if (err instanceof train.ConfigError) throw new UsageError(err.message);
-      throw err;
-    }
-  }
-  const backend = stringFlag(args, 'backend');
-  await checkBackendName(backend, 'train det');
-  const outDir = stringFlag(args, 'out') ?? join('runs', basename(configPath).replace(/\.json$/, ''));
-  const paths = train.detectionRunPaths(outDir);
-  const stale = checkRunDir(outDir, paths, mode, train.latestCheckpoint);
-  const { initBackend } = await import('@tfvision/nn');
-  await initBackend({ backend });
-  if (config.data.synth && (await train.ensureSynthData(config))) process.stderr.write(`train det: generated the synthetic data under ${config.data.root}\n`);
+  const { config, outDir, stale } = await setUpTrainRun({ command: 'train det', args, configPath, mode, overrides: {}, load: train.loadDetectionConfig, runPaths: train.detectionRunPaths });
   // The evaluation set is opened by buildDetectionRun; the hook reads it once the run exists.
   const drawing: { set?: DetectionEvalSet } = {};
-  let run;
-  try {
-    run = await train.buildDetectionRun(config, { outDir, resume: mode === 'resume', totalSteps: steps, onEval: (report, step) => (drawing.set ? drawPredictions(report, drawing.set, outDir, step) : undefined) });
-  } catch (err) {
-    // Data paths, backbone weights and parameter rules are checked while the run is built.
-    if (err instanceof train.ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  // Data paths, backbone weights and parameter rules are checked while the run is built.
+  const run = await usageOnConfigError(() =>
+    train.buildDetectionRun(config, { outDir, resume: mode === 'resume', totalSteps: steps, onEval: (report, step) => (drawing.set ? drawPredictions(report, drawing.set, outDir, step) : undefined) }),
+  );
   drawing.set = run.evalSet;
   try {
     removeRunFiles(stale);

@@ -8,14 +8,14 @@
  * keeping the last good checkpoint.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import type { SegmentationEvalReport } from '@tfvision/train';
 import { numberFlag, parseArgs, stringFlag } from '../args.js';
-import { checkBackendName } from '../checks.js';
 import { UsageError } from '../command.js';
 import { resolveConfigPath } from '../configs.js';
 import { writeOverlay } from './segment-io.js';
-import { checkRunDir, removeRunFiles, type RunDirMode } from './train-run-dir.js';
+import { removeRunFiles, type RunDirMode } from './train-run-dir.js';
+import { setUpTrainRun, usageOnConfigError } from './train-run-setup.js';
 
 /** Writes predictions/step-N/<image>.png (predicted classes over the image) and <image>.label.png (the label map, 255 in the palette's colour). */
 export async function drawSegmentationPredictions(report: SegmentationEvalReport, outDir: string, step: number): Promise<string[]> {
@@ -75,45 +75,18 @@ export async function runTrainSeg(argv: string[]): Promise<number> {
   if (steps !== undefined && (!Number.isInteger(steps) || steps < 1)) throw new UsageError(`--steps must be a positive integer, got ${stepsFlag}`);
 
   const train = await import('@tfvision/train');
-  const overrides: Record<string, unknown> = {};
-  const data = stringFlag(args, 'data');
-  if (data) overrides.data = { root: data };
   const weights = stringFlag(args, 'backbone-weights');
-  if (weights !== undefined) {
-    if (!existsSync(weights)) throw new UsageError(`--backbone-weights ${weights}: no such file`);
-    overrides.model = { backbone: { weights } };
-  }
-  let config;
-  try {
-    config = train.loadSegmentationConfig(configPath, overrides);
-  } catch (err) {
-    if (err instanceof train.ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
-  if (config.model.backbone.weights !== undefined && !existsSync(config.model.backbone.weights)) throw new UsageError(`${configPath}: model.backbone.weights: ${config.model.backbone.weights} does not exist`);
-  if (!config.data.synth) {
-    try {
-      train.checkDataPaths(config, configPath);
-    } catch (err) {
-      if (err instanceof train.ConfigError) throw new UsageError(err.message);
-      throw err;
-    }
-  }
-  const backend = stringFlag(args, 'backend');
-  await checkBackendName(backend, 'train seg');
-  const outDir = stringFlag(args, 'out') ?? join('runs', basename(configPath).replace(/\.json$/, ''));
-  const paths = train.segmentationRunPaths(outDir);
-  const stale = checkRunDir(outDir, paths, mode, train.latestCheckpoint);
-  const { initBackend } = await import('@tfvision/nn');
-  await initBackend({ backend });
-  if (config.data.synth && (await train.ensureSynthData(config))) process.stderr.write(`train seg: generated the synthetic data under ${config.data.root}\n`);
-  let run;
-  try {
-    run = await train.buildSegmentationRun(config, { outDir, resume: mode === 'resume', totalSteps: steps, onEval: async (report, step) => void (await drawSegmentationPredictions(report, outDir, step)) });
-  } catch (err) {
-    if (err instanceof train.ConfigError) throw new UsageError(err.message);
-    throw err;
-  }
+  if (weights !== undefined && !existsSync(weights)) throw new UsageError(`--backbone-weights ${weights}: no such file`);
+  const load = (path: string, overrides: Record<string, unknown>) => {
+    const c = train.loadSegmentationConfig(path, overrides);
+    if (c.model.backbone.weights !== undefined && !existsSync(c.model.backbone.weights)) throw new train.ConfigError(`${path}: model.backbone.weights: ${c.model.backbone.weights} does not exist`);
+    return c;
+  };
+  const overrides = weights !== undefined ? { model: { backbone: { weights } } } : {};
+  const { config, outDir, stale } = await setUpTrainRun({ command: 'train seg', args, configPath, mode, overrides, load, runPaths: train.segmentationRunPaths });
+  const run = await usageOnConfigError(() =>
+    train.buildSegmentationRun(config, { outDir, resume: mode === 'resume', totalSteps: steps, onEval: async (report, step) => void (await drawSegmentationPredictions(report, outDir, step)) }),
+  );
   try {
     removeRunFiles(stale);
     const { trainSet, evalSet, trainer } = run;
