@@ -66,6 +66,14 @@ describe('tfvision train seg', () => {
     await expect(bad({ model: { backbone: { name: 'resnest15x' } } })).rejects.toThrow(/bad\.json: model\.backbone\.name: unknown model "resnest15x"/);
     await expect(bad({ model: { head: { chanels: 8 } } })).rejects.toThrow(/bad\.json: model\.head: createSegmenter\("deeplabv3_resnest14d"\): unknown option "chanels"/);
     await expect(runTrainSeg(['--config', tinyConfig('ok'), '--steps', '0'])).rejects.toThrow(new UsageError('--steps must be a positive integer, got 0'));
+    // A dataset path that does not exist (no data.synth to generate it), and backbone weights that do not.
+    const base = JSON.parse(readFileSync(join(BUNDLED_CONFIG_DIR, 'deeplabv3_resnest14d_synth.json'), 'utf8'));
+    const noSynth = join(dir, 'nosynth.json');
+    const { synth: _synth, ...dataWithoutSynth } = base.data;
+    writeFileSync(noSynth, JSON.stringify({ ...base, data: { ...dataWithoutSynth, root: join(dir, 'nowhere') } }));
+    const missing = join(dir, 'nowhere', base.data.train.annotations);
+    await expect(runTrainSeg(['--config', noSynth, '--out', join(dir, 'never')])).rejects.toThrow(new UsageError(`${noSynth}: data.train.annotations: ${missing} does not exist (data.root ${join(dir, 'nowhere')}; pass --data DIR)`));
+    await expect(bad({ model: { backbone: { name: 'resnet18', weights: join(dir, 'none.safetensors') } } })).rejects.toThrow(new UsageError(`${join(dir, 'bad.json')}: model.backbone.weights: ${join(dir, 'none.safetensors')} does not exist`));
     await expect(runTrainSeg(['--config', 'no_such_config'])).rejects.toThrow(/--config no_such_config: no such file and no bundled config of that name \(bundled: .*deeplabv3_resnest14d_synth/);
     expect(existsSync(join(dir, 'never'))).toBe(false);
   });
