@@ -9,7 +9,8 @@
  * lo..hi. Everything else is checked here field by field. Errors name the file and the JSON path.
  */
 import { cascadeDetectorConfig, detectorConfig, type CascadeRcnnConfig, type RcnnConfig } from '@tfvision/heads';
-import { BACKBONE_SPEC, CHECKPOINT_SPEC, checkModelName, DATA_SPLIT_SPEC, nonNegative, positive, SEED_SPEC, SYNTH_DATA_SPEC, type BackboneConfig, type DataSplitConfig, type SynthDataConfig } from '../config/common-specs.js';
+import { BACKBONE_SPEC, CHECKPOINT_SPEC, checkModelName, DATA_SPLIT_SPEC, nonNegative, positive, SEED_SPEC, SYNTH_DATA_SPEC, type BackboneConfig } from '../config/common-specs.js';
+import type { CocoDataConfig } from '../config/data-splits.js';
 import { definingHash, loadConfigWith } from '../config/load.js';
 import { checkSpec, ConfigError, type Spec } from '../config/schema.js';
 import { checkParamGroupRules, type ParamGroupRule } from './param-group-rules.js';
@@ -30,11 +31,8 @@ export interface DetectionTrainConfig {
     roiHeads?: Record<string, unknown>;
     transform?: Record<string, unknown>;
   };
-  data: {
-    /** Folder train/val paths are relative to. */
-    root: string;
-    train: DataSplitConfig;
-    val: DataSplitConfig;
+  /** root, train, val and synth (generated under root when train's annotations are missing), plus: */
+  data: CocoDataConfig & {
     flipProb: number;
     prefetch: number;
     /** Worker threads decoding and augmenting (0 or absent: in-process); batches are the same for any count. */
@@ -44,8 +42,6 @@ export interface DetectionTrainConfig {
      * DATALOADER.ASPECT_RATIO_GROUPING; less padding. Absent: false.
      */
     aspectRatioGrouping?: boolean;
-    /** When present and root/train's annotations are missing, the synthetic set is generated there first. */
-    synth?: SynthDataConfig;
   };
   optimizer: {
     /** Per 16 images (linear scaling rule). */

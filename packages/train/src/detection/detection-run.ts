@@ -14,7 +14,7 @@ import { ConfigError } from '../config/schema.js';
 import { buildSeeded } from './build-detector.js';
 import { detectionConfigHash, detectionConfigSource, detectionModelConfig, presetName, type DetectionTrainConfig } from './detection-config.js';
 import { baseLearningRate } from './detection-lr.js';
-import { checkSameCategories, DetectionEvalSet, DetectionTrainSet, type DetectionSplit } from './detection-data.js';
+import { checkSameCategories, DetectionEvalSet, DetectionTrainSet } from './detection-data.js';
 import { DetectionLoader } from './detection-loader.js';
 import { DetectionTrainer, type DetectionTrainerOptions } from './detection-trainer.js';
 import { StepRandomSources } from './step-resize-random.js';

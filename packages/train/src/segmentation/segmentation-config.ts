@@ -10,7 +10,8 @@
  * crop 480, flip 0.5, evaluation at 520. Errors name the file and the JSON path.
  */
 import { segmenterConfig, type SegmenterConfig, type SegmenterOverrides } from '@tfvision/heads';
-import { BACKBONE_SPEC, CHECKPOINT_SPEC, checkModelName, DATA_SPLIT_SPEC, nonNegative, positive, SEED_SPEC, SYNTH_DATA_SPEC, type BackboneConfig, type DataSplitConfig, type SynthDataConfig } from '../config/common-specs.js';
+import { BACKBONE_SPEC, CHECKPOINT_SPEC, checkModelName, DATA_SPLIT_SPEC, nonNegative, positive, SEED_SPEC, SYNTH_DATA_SPEC, type BackboneConfig } from '../config/common-specs.js';
+import type { CocoDataConfig } from '../config/data-splits.js';
 import { definingHash, loadConfigWith } from '../config/load.js';
 import { checkSpec, ConfigError, type Spec } from '../config/schema.js';
 
@@ -22,11 +23,8 @@ export interface SegmentationTrainConfig {
     /** Overrides of the preset's SegmenterConfig (outputStride, aux, atrousRates, channels, dropout, ...). */
     head?: Record<string, unknown>;
   };
-  data: {
-    /** Folder train/val paths are relative to. */
-    root: string;
-    train: DataSplitConfig;
-    val: DataSplitConfig;
+  /** root, train, val and synth (generated under root when a split's annotations are missing), plus: */
+  data: CocoDataConfig & {
     /** COCO category ids in class order (class k + 1); absent: all, by id. */
     categories?: number[];
     /** Training images whose used annotations cover no more than this area are left out (torchvision: 1000). */
@@ -42,8 +40,6 @@ export interface SegmentationTrainConfig {
     workers?: number;
     /** Keep decoded samples in memory (small sets). */
     cache: boolean;
-    /** When present and a split's annotations are missing, the synthetic set is generated there first. */
-    synth?: SynthDataConfig;
   };
   optimizer: {
     lr: number;

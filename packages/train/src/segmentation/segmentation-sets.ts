@@ -6,7 +6,7 @@
  */
 import { ensureSynthData, splitPaths } from '../config/data-splits.js';
 import type { SegmentationTrainConfig } from './segmentation-config.js';
-import { checkSameClasses, SegmentationSet, type SegmentationSplit } from './segmentation-data.js';
+import { checkSameClasses, SegmentationSet } from './segmentation-data.js';
 
 export async function openSegmentationSets(c: SegmentationTrainConfig, cwd = process.cwd()): Promise<{ trainSet: SegmentationSet; evalSet: SegmentationSet }> {
   await ensureSynthData(c, cwd);
