@@ -58,7 +58,7 @@ try {
 mkdirSync(path.dirname(out), { recursive: true });
 const tmp = `${out}.tmp-${process.pid}`;
 try {
-  execFileSync(cc, ['-O3', '-shared', '-fPIC', '-pthread', '-DNODE_GYP_MODULE_NAME=tfvision_native', `-I${nodeInclude}`, `-I${blasInclude}`, source, '-lopenblas', '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
+  execFileSync(cc, ['-O3', '-shared', '-fPIC', '-pthread', '-DNODE_GYP_MODULE_NAME=tfvision_native', `-I${nodeInclude}`, `-I${blasInclude}`, source, '-lopenblas', '-lm', '-o', tmp], { stdio: ['ignore', 'inherit', 'inherit'] });
 } catch (err) {
   skip(`compilation failed: ${err.message.split('\n')[0]}`);
 }

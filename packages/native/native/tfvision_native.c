@@ -8,6 +8,7 @@
 #include <node_api.h>
 #include <pthread.h>
 #include <cblas.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -357,6 +358,275 @@ static napi_value add_bias_activation(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- training kernels beside the convolutions: BatchNorm (batch statistics) and SGD ----
+ * The JS loops they replace (@tfvision/nn kernels/fused-batchnorm/arrays.ts, @tfvision/train
+ * optim/sgd-kernel.ts) define the arithmetic: each is repeated here operation for operation,
+ * in the same precision (float64 sums and per-channel constants for BatchNorm, float32 for
+ * SGD) and the same order, so the results are bit-identical to them. fp-contract=off keeps the
+ * compiler from fusing a multiply and an add into one FMA, which rounds once instead of twice.
+ * Work splits across threads only where the order of every sum stays the JS order: sums by
+ * channel ranges, elementwise passes by row ranges. */
+#pragma GCC push_options
+#pragma GCC optimize("fp-contract=off")
+
+typedef void (*range_fn)(void *ctx, int64_t begin, int64_t end);
+
+typedef struct {
+  range_fn fn;
+  void *ctx;
+  int64_t begin, end;
+} range_job;
+
+static void *range_worker(void *arg) {
+  const range_job *j = (const range_job *)arg;
+  j->fn(j->ctx, j->begin, j->end);
+  return NULL;
+}
+
+#define MAX_RANGE_THREADS 16
+
+/* fn over [0, n) in contiguous pieces, one per thread, none smaller than min_piece. */
+static void parallel_ranges(int64_t n, int64_t min_piece, range_fn fn, void *ctx) {
+  int threads = openblas_get_num_threads();
+  if (threads > MAX_RANGE_THREADS) threads = MAX_RANGE_THREADS;
+  if (min_piece < 1) min_piece = 1;
+  if (threads > n / min_piece) threads = (int)(n / min_piece);
+  if (threads < 2) {
+    fn(ctx, 0, n);
+    return;
+  }
+  pthread_t tid[MAX_RANGE_THREADS];
+  range_job jobs[MAX_RANGE_THREADS];
+  int started[MAX_RANGE_THREADS] = {0};
+  for (int t = 0; t < threads; t++) {
+    jobs[t] = (range_job){fn, ctx, n * t / threads, n * (t + 1) / threads};
+    if (t > 0) started[t] = pthread_create(&tid[t], NULL, range_worker, &jobs[t]) == 0;
+  }
+  fn(ctx, jobs[0].begin, jobs[0].end);
+  for (int t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(tid[t], NULL);
+    else fn(ctx, jobs[t].begin, jobs[t].end); /* thread not started: run its piece here */
+  }
+}
+
+/* Below this many elements a pass runs on the calling thread (starting threads costs more). */
+#define PARALLEL_MIN_ELEMENTS 32768
+
+typedef struct {
+  const float *x, *dy, *stats, *beta;
+  float *y, *dx;
+  double *sum, *sq, *mean, *scale, *k, *c1, *c0;
+  int64_t rows;
+  int c;
+} bn_ctx;
+
+static void bn_sums(void *p, int64_t j0, int64_t j1) {
+  bn_ctx *b = (bn_ctx *)p;
+  const double rows = (double)b->rows;
+  for (int64_t r = 0; r < b->rows; r++) {
+    const float *xr = b->x + r * b->c;
+    for (int64_t j = j0; j < j1; j++) b->sum[j] += (double)(float)((double)xr[j] / rows);
+  }
+  for (int64_t j = j0; j < j1; j++) b->mean[j] = (double)(float)b->sum[j];
+  for (int64_t r = 0; r < b->rows; r++) {
+    const float *xr = b->x + r * b->c;
+    for (int64_t j = j0; j < j1; j++) {
+      const double d = (double)xr[j] - b->mean[j];
+      b->sq[j] += d * d;
+    }
+  }
+}
+
+static void bn_normalise(void *p, int64_t r0, int64_t r1) {
+  bn_ctx *b = (bn_ctx *)p;
+  for (int64_t r = r0; r < r1; r++) {
+    const float *xr = b->x + r * b->c;
+    float *yr = b->y + r * b->c;
+    for (int j = 0; j < b->c; j++) yr[j] = (float)(((double)xr[j] - b->mean[j]) * b->scale[j] + (double)b->beta[j]);
+  }
+}
+
+static void bn_grad_sums(void *p, int64_t j0, int64_t j1) {
+  bn_ctx *b = (bn_ctx *)p;
+  for (int64_t r = 0; r < b->rows; r++) {
+    const float *xr = b->x + r * b->c, *dr = b->dy + r * b->c;
+    for (int64_t j = j0; j < j1; j++) {
+      const double d = (double)dr[j];
+      b->sum[j] += d;
+      b->sq[j] += d * ((double)xr[j] - (double)b->stats[j]);
+    }
+  }
+}
+
+static void bn_grad_dx(void *p, int64_t r0, int64_t r1) {
+  bn_ctx *b = (bn_ctx *)p;
+  for (int64_t r = r0; r < r1; r++) {
+    const float *xr = b->x + r * b->c, *dr = b->dy + r * b->c;
+    float *o = b->dx + r * b->c;
+    for (int j = 0; j < b->c; j++) o[j] = (float)((double)dr[j] * b->k[j] + ((double)xr[j] - (double)b->stats[j]) * b->c1[j] + b->c0[j]);
+  }
+}
+
+/* Reads argument i as a Float32Array, or NULL (with *ok kept) when it is null or undefined. */
+static float *optional_f32(napi_env env, napi_value v, size_t *len, int *ok) {
+  napi_valuetype t;
+  napi_typeof(env, v, &t);
+  if (t == napi_null || t == napi_undefined) { *len = 0; return NULL; }
+  float *p = NULL;
+  if (!get_f32(env, v, &p, len)) *ok = 0;
+  return p;
+}
+
+/* batchNormTrain(x, gamma, beta, runningMean?, runningVar?, y, stats, newRunningMean?,
+ * newRunningVar?, eps, momentum): arrays.ts's batchNormForwardArrays. */
+static napi_value batch_norm_train(napi_env env, napi_callback_info info) {
+  size_t argc = 11;
+  napi_value a[11];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc < 11) { napi_throw_type_error(env, NULL, "tfvision native: batchNormTrain takes 11 arguments"); return NULL; }
+  int ok = 1;
+  size_t lx, lg, lb, lrm, lrv, ly, ls, lnm, lnv;
+  float *x = optional_f32(env, a[0], &lx, &ok), *gamma = optional_f32(env, a[1], &lg, &ok), *beta = optional_f32(env, a[2], &lb, &ok);
+  float *rm = optional_f32(env, a[3], &lrm, &ok), *rv = optional_f32(env, a[4], &lrv, &ok);
+  float *y = optional_f32(env, a[5], &ly, &ok), *stats = optional_f32(env, a[6], &ls, &ok);
+  float *nrm = optional_f32(env, a[7], &lnm, &ok), *nrv = optional_f32(env, a[8], &lnv, &ok);
+  double eps = 0, momentum = 0;
+  if (!ok) return NULL;
+  napi_get_value_double(env, a[9], &eps);
+  napi_get_value_double(env, a[10], &momentum);
+  const size_t c = lg;
+  if (!x || !gamma || !beta || !y || !stats || c == 0 || lx % c || lb != c || ly != lx || ls != 3 * c) {
+    napi_throw_range_error(env, NULL, "tfvision native: batchNormTrain needs x, y of N*C, gamma, beta of C and stats of 3*C");
+    return NULL;
+  }
+  const int running = rm && rv && nrm && nrv;
+  if (running && (lrm != c || lrv != c || lnm != c || lnv != c)) { napi_throw_range_error(env, NULL, "tfvision native: running statistics must have C elements"); return NULL; }
+  double *work = (double *)calloc(4 * c, sizeof(double));
+  if (!work) { napi_throw_error(env, NULL, "tfvision native: out of memory"); return NULL; }
+  bn_ctx b = {.x = x, .beta = beta, .y = y, .sum = work, .sq = work + c, .mean = work + 2 * c, .scale = work + 3 * c, .rows = (int64_t)(lx / c), .c = (int)c};
+  parallel_ranges((int64_t)c, 1 + PARALLEL_MIN_ELEMENTS / (b.rows > 0 ? b.rows : 1), bn_sums, &b);
+  const double rows = (double)b.rows;
+  for (size_t j = 0; j < c; j++) {
+    const double variance = b.sq[j] / rows;
+    const double inv = 1 / sqrt(variance + eps);
+    stats[j] = (float)b.mean[j];
+    stats[c + j] = (float)variance;
+    stats[2 * c + j] = (float)inv;
+    b.scale[j] = (double)gamma[j] * inv;
+  }
+  parallel_ranges(b.rows, 1 + PARALLEL_MIN_ELEMENTS / (int64_t)c, bn_normalise, &b);
+  if (running) {
+    const double unbias = rows / (rows - 1 > 1 ? rows - 1 : 1);
+    for (size_t j = 0; j < c; j++) {
+      nrm[j] = (float)((1 - momentum) * (double)rm[j] + momentum * b.mean[j]);
+      nrv[j] = (float)((1 - momentum) * (double)rv[j] + momentum * (b.sq[j] / rows) * unbias);
+    }
+  }
+  free(work);
+  return NULL;
+}
+
+/* batchNormTrainGrad(dy, x, stats, gamma, dx, dgamma, dbeta): batchNormBackwardArrays. */
+static napi_value batch_norm_train_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value a[7];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc < 7) { napi_throw_type_error(env, NULL, "tfvision native: batchNormTrainGrad takes 7 arguments"); return NULL; }
+  float *dy, *x, *stats, *gamma, *dx, *dgamma, *dbeta;
+  size_t ldy, lx, ls, lg, ldx, ldg, ldb;
+  if (!get_f32(env, a[0], &dy, &ldy) || !get_f32(env, a[1], &x, &lx) || !get_f32(env, a[2], &stats, &ls) || !get_f32(env, a[3], &gamma, &lg) ||
+      !get_f32(env, a[4], &dx, &ldx) || !get_f32(env, a[5], &dgamma, &ldg) || !get_f32(env, a[6], &dbeta, &ldb)) return NULL;
+  const size_t c = lg;
+  if (c == 0 || lx % c || ldy != lx || ldx != lx || ls != 3 * c || ldg != c || ldb != c) {
+    napi_throw_range_error(env, NULL, "tfvision native: batchNormTrainGrad needs dy, x, dx of N*C, stats of 3*C and gamma, dgamma, dbeta of C");
+    return NULL;
+  }
+  double *work = (double *)calloc(5 * c, sizeof(double));
+  if (!work) { napi_throw_error(env, NULL, "tfvision native: out of memory"); return NULL; }
+  bn_ctx b = {.x = x, .dy = dy, .stats = stats, .dx = dx, .sum = work, .sq = work + c, .k = work + 2 * c, .c1 = work + 3 * c, .c0 = work + 4 * c, .rows = (int64_t)(lx / c), .c = (int)c};
+  parallel_ranges((int64_t)c, 1 + PARALLEL_MIN_ELEMENTS / (b.rows > 0 ? b.rows : 1), bn_grad_sums, &b);
+  const double rows = (double)b.rows;
+  for (size_t j = 0; j < c; j++) {
+    const double inv = (double)stats[2 * c + j];
+    const double dg = inv * b.sq[j];
+    dgamma[j] = (float)dg;
+    dbeta[j] = (float)b.sum[j];
+    b.k[j] = (double)gamma[j] * inv;
+    b.c1[j] = (-b.k[j] * inv * dg) / rows;
+    b.c0[j] = (-b.k[j] * b.sum[j]) / rows;
+  }
+  parallel_ranges(b.rows, 1 + PARALLEL_MIN_ELEMENTS / (int64_t)c, bn_grad_dx, &b);
+  free(work);
+  return NULL;
+}
+
+typedef struct {
+  const float *w, *g, *buf;
+  float *nw, *nb;
+  float lr, m, wd;
+  int nesterov;
+} sgd_ctx;
+
+static void sgd_range(void *p, int64_t i0, int64_t i1) {
+  const sgd_ctx *s = (const sgd_ctx *)p;
+  const float lr = s->lr, m = s->m, wd = s->wd;
+  if (s->buf && !s->nesterov && wd != 0.0f) {
+    for (int64_t i = i0; i < i1; i++) {
+      const float wi = s->w[i];
+      const float next = s->buf[i] * m + (s->g[i] + wi * wd);
+      s->nb[i] = next;
+      s->nw[i] = wi - next * lr;
+    }
+    return;
+  }
+  for (int64_t i = i0; i < i1; i++) {
+    float g = wd != 0.0f ? s->g[i] + s->w[i] * wd : s->g[i];
+    if (s->buf) {
+      const float next = s->buf[i] * m + g;
+      s->nb[i] = next;
+      g = s->nesterov ? g + next * m : next;
+    }
+    s->nw[i] = s->w[i] - g * lr;
+  }
+}
+
+/* sgdMomentum(w, grad, buf?, newW, newBuf?, lr, momentum, weightDecay, nesterov):
+ * sgd-kernel.ts's sgdMomentumArrays, in float32 as its Math.fround steps are. */
+static napi_value sgd_momentum(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value a[9];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc < 9) { napi_throw_type_error(env, NULL, "tfvision native: sgdMomentum takes 9 arguments"); return NULL; }
+  int ok = 1;
+  size_t lw, lg, lb, lnw, lnb;
+  sgd_ctx s;
+  s.w = optional_f32(env, a[0], &lw, &ok);
+  s.g = optional_f32(env, a[1], &lg, &ok);
+  s.buf = optional_f32(env, a[2], &lb, &ok);
+  s.nw = optional_f32(env, a[3], &lnw, &ok);
+  s.nb = optional_f32(env, a[4], &lnb, &ok);
+  if (!ok) return NULL;
+  double lr = 0, m = 0, wd = 0;
+  bool nesterov = false;
+  napi_get_value_double(env, a[5], &lr);
+  napi_get_value_double(env, a[6], &m);
+  napi_get_value_double(env, a[7], &wd);
+  napi_get_value_bool(env, a[8], &nesterov);
+  if (!s.w || !s.g || !s.nw || lg != lw || lnw != lw || (s.buf && (!s.nb || lb != lw || lnb != lw))) {
+    napi_throw_range_error(env, NULL, "tfvision native: sgdMomentum needs w, grad, newW (and buf, newBuf) of one length");
+    return NULL;
+  }
+  if (!s.buf) s.nb = NULL;
+  s.lr = (float)lr;
+  s.m = (float)m;
+  s.wd = (float)wd;
+  s.nesterov = nesterov;
+  parallel_ranges((int64_t)lw, 4 * PARALLEL_MIN_ELEMENTS, sgd_range, &s);
+  return NULL;
+}
+
+#pragma GCC pop_options
+
 static napi_value set_threads(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value a[1];
@@ -380,6 +650,9 @@ static napi_value init(napi_env env, napi_value exports) {
     {"conv2dBackpropFilter", NULL, conv2d_backprop_filter, NULL, NULL, NULL, napi_default, NULL},
     {"groupedConv2dDirect", NULL, grouped_conv2d_direct, NULL, NULL, NULL, napi_default, NULL},
     {"addBiasActivation", NULL, add_bias_activation, NULL, NULL, NULL, napi_default, NULL},
+    {"batchNormTrain", NULL, batch_norm_train, NULL, NULL, NULL, napi_default, NULL},
+    {"batchNormTrainGrad", NULL, batch_norm_train_grad, NULL, NULL, NULL, napi_default, NULL},
+    {"sgdMomentum", NULL, sgd_momentum, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -13,6 +13,15 @@ export interface NativeAddon {
   groupedConv2dDirect(x: Float32Array, filter: Float32Array, y: Float32Array, geometry: number[]): void;
   /** y[m, o] += bias[o], then ReLU when asked: a fused convolution's epilogue. */
   addBiasActivation(y: Float32Array, bias: Float32Array, relu: boolean): void;
+  /**
+   * Training-mode BatchNorm over the rows of x [rows, C]: @tfvision/nn's batchNormForwardArrays,
+   * bit for bit. stats is [3, C] (mean, variance, 1/std); running statistics are optional (null).
+   */
+  batchNormTrain(x: Float32Array, gamma: Float32Array, beta: Float32Array, runningMean: Float32Array | null, runningVar: Float32Array | null, y: Float32Array, stats: Float32Array, newRunningMean: Float32Array | null, newRunningVar: Float32Array | null, eps: number, momentum: number): void;
+  /** Its gradient: @tfvision/nn's batchNormBackwardArrays, bit for bit. */
+  batchNormTrainGrad(dy: Float32Array, x: Float32Array, stats: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
+  /** One SGD-with-momentum update: @tfvision/train's sgdMomentumArrays, bit for bit; buf null without momentum. */
+  sgdMomentum(w: Float32Array, grad: Float32Array, buf: Float32Array | null, newW: Float32Array, newBuf: Float32Array | null, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
   setThreads(n: number): void;
   threads(): number;
 }

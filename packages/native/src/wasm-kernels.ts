@@ -12,6 +12,9 @@ type Shape4 = [number, number, number, number];
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 const pair = (v: [number, number] | number | undefined): [number, number] => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v);
 
+/** tfvision's training kernels: @tfvision/nn's BatchNorm (kernels/fused-batchnorm) and @tfvision/train's SGD (optim/sgd-kernel.ts). */
+const TRAINING = { batchNorm: 'TfvBatchNormTrain', batchNormGrad: 'TfvBatchNormTrainGrad', sgd: 'TfvSgdMomentum' } as const;
+
 /** tfvision's grouped-convolution kernel names (@tfvision/nn kernels/grouped-conv2d.ts). */
 const GROUPED = { forward: 'TfvGroupedConv2D', input: 'TfvGroupedConv2DBackpropInput', filter: 'TfvGroupedConv2DBackpropFilter' } as const;
 
@@ -208,6 +211,53 @@ function registerMatMul(addon: NativeAddon): void {
   });
 }
 
+const allFloat32 = (ts: (tf.TensorInfo | undefined)[]) => ts.every((t) => t === undefined || t.dtype === 'float32');
+
+/**
+ * The training kernels whose JS loops ran single-threaded on the wasm heap: BatchNorm with
+ * batch statistics (forward and gradient) and the SGD-with-momentum update, same inputs,
+ * attributes and outputs as the JS kernels and bit-identical results (the C repeats their
+ * arithmetic). Other dtypes go to the previous kernel, which names the problem.
+ */
+function registerTraining(addon: NativeAddon): void {
+  replace(TRAINING.batchNorm, (previous) => (args) => {
+    const { x, gamma, beta, runningMean, runningVar } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    if (!x || !gamma || !beta || !allFloat32([x, gamma, beta, runningMean, runningVar])) return fallback(previous, TRAINING.batchNorm, args, 'missing inputs or dtype');
+    const { eps, momentum } = args.attrs as unknown as { eps: number; momentum: number };
+    const c = gamma.shape[0];
+    const running = runningMean !== undefined && runningVar !== undefined;
+    const b = args.backend as unknown as WasmHeapBackend;
+    const outs = [b.makeOutput(x.shape, 'float32'), b.makeOutput([3, c], 'float32'), ...(running ? [b.makeOutput([c], 'float32'), b.makeOutput([c], 'float32')] : [])];
+    // Views after allocating: the heap may have grown (and moved every view) meanwhile.
+    const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t);
+    const opt = (t: tf.TensorInfo | undefined) => (running && t ? v(t) : null);
+    addon.batchNormTrain(v(x), v(gamma), v(beta), opt(runningMean), opt(runningVar), v(outs[0]), v(outs[1]), opt(outs[2]), opt(outs[3]), eps, momentum);
+    return outs;
+  });
+  replace(TRAINING.batchNormGrad, (previous) => (args) => {
+    const { dy, x, stats, gamma } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    if (!dy || !x || !stats || !gamma || !allFloat32([dy, x, stats, gamma])) return fallback(previous, TRAINING.batchNormGrad, args, 'missing inputs or dtype');
+    const c = gamma.shape[0];
+    const b = args.backend as unknown as WasmHeapBackend;
+    const outs = [b.makeOutput(x.shape, 'float32'), b.makeOutput([c], 'float32'), b.makeOutput([c], 'float32')];
+    const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t);
+    addon.batchNormTrainGrad(v(dy), v(x), v(stats), v(gamma), v(outs[0]), v(outs[1]), v(outs[2]));
+    return outs;
+  });
+  replace(TRAINING.sgd, (previous) => (args) => {
+    const { param, grad, buf } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const same = (t: tf.TensorInfo | undefined) => t === undefined || (param !== undefined && tf.util.arraysEqual(t.shape, param.shape));
+    if (!param || !grad || !allFloat32([param, grad, buf]) || !same(grad) || !same(buf)) return fallback(previous, TRAINING.sgd, args, 'missing inputs, dtype or shape');
+    const { lr, momentum, weightDecay, nesterov } = args.attrs as unknown as { lr: number; momentum: number; weightDecay: number; nesterov: boolean };
+    const b = args.backend as unknown as WasmHeapBackend;
+    const outs = [b.makeOutput(param.shape, 'float32'), ...(buf ? [b.makeOutput(param.shape, 'float32')] : [])];
+    const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t);
+    const opt = (t: tf.TensorInfo | undefined) => (t ? v(t) : null);
+    addon.sgdMomentum(v(param), v(grad), opt(buf), v(outs[0]), opt(outs[1]), lr, momentum, weightDecay, nesterov);
+    return outs.length === 1 ? outs[0] : outs;
+  });
+}
+
 export interface NativeRegistration {
   registered: boolean;
   /** Why not, when not registered. */
@@ -218,9 +268,10 @@ export interface NativeRegistration {
 }
 
 /**
- * Puts the native convolutions (forward and both gradients, dense and grouped) and matrix
- * products in place of the wasm backend's, keeping the previous kernel for the cases the addon
- * leaves alone (NCHW, depthwise, small products). Call after the wasm backend and tfvision's own kernels are registered;
+ * Puts the native convolutions (forward and both gradients, dense and grouped), matrix
+ * products and training kernels (BatchNorm with batch statistics, the SGD update) in place of
+ * the wasm backend's, keeping the previous kernel for the cases the addon leaves alone (NCHW,
+ * depthwise, small products, other dtypes). Call after the wasm backend and tfvision's own kernels are registered;
  * @tfvision/nn's initBackend does this when the package is installed (its prebuild or a
  * source build present).
  */
@@ -233,5 +284,6 @@ export function registerNativeWasmKernels(threads?: number): NativeRegistration 
   registerFused(addon);
   registerGrouped(addon);
   registerMatMul(addon);
+  registerTraining(addon);
   return { registered: true, threads: addon.threads(), origin };
 }

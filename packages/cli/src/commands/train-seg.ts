@@ -77,13 +77,8 @@ export async function runTrainSeg(argv: string[]): Promise<number> {
   const train = await import('@tfvision/train');
   const weights = stringFlag(args, 'backbone-weights');
   if (weights !== undefined && !existsSync(weights)) throw new UsageError(`--backbone-weights ${weights}: no such file`);
-  const load = (path: string, overrides: Record<string, unknown>) => {
-    const c = train.loadSegmentationConfig(path, overrides);
-    if (c.model.backbone.weights !== undefined && !existsSync(c.model.backbone.weights)) throw new train.ConfigError(`${path}: model.backbone.weights: ${c.model.backbone.weights} does not exist`);
-    return c;
-  };
   const overrides = weights !== undefined ? { model: { backbone: { weights } } } : {};
-  const { config, outDir, stale } = await setUpTrainRun({ command: 'train seg', args, configPath, mode, overrides, load, runPaths: train.segmentationRunPaths });
+  const { config, outDir, stale } = await setUpTrainRun({ command: 'train seg', args, configPath, mode, overrides, load: train.loadSegmentationConfig, runPaths: train.segmentationRunPaths });
   const run = await usageOnConfigError(() =>
     train.buildSegmentationRun(config, { outDir, resume: mode === 'resume', totalSteps: steps, onEval: async (report, step) => void (await drawSegmentationPredictions(report, outDir, step)) }),
   );

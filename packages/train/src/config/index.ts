@@ -5,3 +5,4 @@ export * from './load.js';
 export * from './model-args.js';
 export * from './common-specs.js';
 export * from './data-splits.js';
+export * from './backbone-weights.js';

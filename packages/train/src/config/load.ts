@@ -51,6 +51,20 @@ export function resolveExtends(path: string, seen: string[] = []): Record<string
  * Reads a config and the chain it extends, merges `overrides` (e.g. CLI flags) last and
  * validates the result with `validate`, which names `path` in its errors.
  */
+/** The file each validated config came from, so errors found later (building the run) still name it. */
+const SOURCES = new WeakMap<object, string>();
+
+/** Records that `c` was validated from `source` (a validator calls it last). */
+export function rememberConfigSource<C extends object>(c: C, source: string): C {
+  SOURCES.set(c, source);
+  return c;
+}
+
+/** The file `c` was loaded from ('config' when it was built in code). */
+export function configSource(c: object): string {
+  return SOURCES.get(c) ?? 'config';
+}
+
 export function loadConfigWith<C>(path: string, overrides: Record<string, unknown>, validate: (raw: unknown, source: string) => C): C {
   return validate(deepMerge(resolveExtends(path), overrides as Json), path);
 }

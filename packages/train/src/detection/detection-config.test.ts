@@ -9,9 +9,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CascadeRcnnConfig, RcnnConfig } from '@tfvision/heads';
+import { configSource } from '../config/load.js';
 import { ConfigError } from '../config/schema.js';
 import { tinyCascadeConfig } from './detection-test-configs.js';
-import { detectionConfigHash, detectionConfigSource, detectionModelConfig, loadDetectionConfig, presetName, validateDetectionConfig, type DetectionTrainConfig } from './detection-config.js';
+import { detectionConfigHash, detectionModelConfig, loadDetectionConfig, presetName, validateDetectionConfig, type DetectionTrainConfig } from './detection-config.js';
 
 const CONFIGS = join(__dirname, '..', '..', '..', 'cli', 'configs');
 const dir = mkdtempSync(join(tmpdir(), 'tfvision-det-config-'));
@@ -37,7 +38,7 @@ describe('bundled COCO 1x detection configs', () => {
     expect(c.model.type).toBe(type);
     expect(c.model.backbone.name).toBe(backbone);
     expect(presetName(c)).toBe(preset);
-    expect(detectionConfigSource(c)).toBe(join(CONFIGS, `${name}.json`));
+    expect(configSource(c)).toBe(join(CONFIGS, `${name}.json`));
     expect(c.optimizer).toMatchObject({ lr: 0.02, batchSize: 16, momentum: 0.9, weightDecay: 1e-4, weightDecayNorm: 0 });
     expect(c.schedule).toEqual({ iterations: 90000, warmupIters: 1000, warmupFactor: 0.001, milestones: [60000, 80000], gamma: 0.1 });
     expect(c.data.train).toEqual({ annotations: 'annotations/instances_train2017.json', images: 'train2017' });
@@ -143,7 +144,7 @@ describe('detection config errors', () => {
   });
 
   it('a config built in code is named "config"', () => {
-    expect(detectionConfigSource({} as DetectionTrainConfig)).toBe('config');
+    expect(configSource({} as DetectionTrainConfig)).toBe('config');
     expect(() => validateDetectionConfig({ seed: 0 }, 'inline')).toThrow(/^inline: \(top level\): unknown key|^inline: model: required field is missing/);
   });
 });

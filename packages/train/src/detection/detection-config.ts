@@ -11,7 +11,7 @@
 import { cascadeDetectorConfig, detectorConfig, type CascadeRcnnConfig, type RcnnConfig } from '@tfvision/heads';
 import { BACKBONE_SPEC, CHECKPOINT_SPEC, checkModelName, DATA_SPLIT_SPEC, nonNegative, positive, SEED_SPEC, SYNTH_DATA_SPEC, type BackboneConfig } from '../config/common-specs.js';
 import type { CocoDataConfig } from '../config/data-splits.js';
-import { definingHash, loadConfigWith } from '../config/load.js';
+import { definingHash, loadConfigWith, rememberConfigSource } from '../config/load.js';
 import { checkSpec, ConfigError, type Spec } from '../config/schema.js';
 import { checkParamGroupRules, type ParamGroupRule } from './param-group-rules.js';
 import { isCascadeType, type DetectorType } from './trainable-detector.js';
@@ -161,14 +161,6 @@ export function detectionModelConfig(c: DetectionTrainConfig, numCategories: num
   }
 }
 
-/** The file each loaded config came from, so errors found later (building the run) still name it. */
-const SOURCES = new WeakMap<DetectionTrainConfig, string>();
-
-/** The file `c` was loaded from ('config' when it was built in code). */
-export function detectionConfigSource(c: DetectionTrainConfig): string {
-  return SOURCES.get(c) ?? 'config';
-}
-
 function withoutParamGroups(raw: unknown): { rest: unknown; paramGroups: unknown } {
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(raw) || !isObject(raw.optimizer) || !('paramGroups' in raw.optimizer)) return { rest: raw, paramGroups: undefined };
@@ -190,8 +182,7 @@ export function validateDetectionConfig(raw: unknown, source: string): Detection
     if (m > iterations) throw new ConfigError(`${source}: schedule.milestones: ${m} is past schedule.iterations ${iterations}`);
   });
   if (warmupIters > iterations) throw new ConfigError(`${source}: schedule.warmupIters: ${warmupIters} exceeds schedule.iterations ${iterations}`);
-  SOURCES.set(c, source);
-  return c;
+  return rememberConfigSource(c, source);
 }
 
 /** Reads a config and the chain it extends, merges `overrides` last (CLI flags) and validates. */

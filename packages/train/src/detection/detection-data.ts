@@ -8,13 +8,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { CocoDetectionDataset, readCocoFile, type CocoDataset, type DetectionSample, type LabelMap } from '@tfvision/coco';
-
-export interface DetectionSplit {
-  /** COCO instances JSON. */
-  annotations: string;
-  /** Folder the images' file_names are relative to. */
-  images: string;
-}
+import type { DataSplitConfig } from '../config/common-specs.js';
 
 export interface DetectionSetCounts {
   images: number;
@@ -31,7 +25,7 @@ export class DetectionTrainSet {
     readonly counts: DetectionSetCounts,
   ) {}
 
-  static async open(split: DetectionSplit, options: { masks: boolean }): Promise<DetectionTrainSet> {
+  static async open(split: DataSplitConfig, options: { masks: boolean }): Promise<DetectionTrainSet> {
     const coco = await readSplit(split, 'train');
     return DetectionTrainSet.fromCoco(coco, split.images, options);
   }
@@ -75,7 +69,7 @@ export class DetectionEvalSet {
     readonly dataset: CocoDetectionDataset,
   ) {}
 
-  static async open(split: DetectionSplit): Promise<DetectionEvalSet> {
+  static async open(split: DataSplitConfig): Promise<DetectionEvalSet> {
     const coco = await readSplit(split, 'val');
     return DetectionEvalSet.fromCoco(coco, split.images);
   }
@@ -93,7 +87,7 @@ export class DetectionEvalSet {
   }
 }
 
-async function readSplit(split: DetectionSplit, name: string): Promise<CocoDataset> {
+async function readSplit(split: DataSplitConfig, name: string): Promise<CocoDataset> {
   if (!existsSync(split.annotations)) throw new Error(`data.${name}.annotations: ${split.annotations} does not exist`);
   if (!existsSync(split.images) || !statSync(split.images).isDirectory()) throw new Error(`data.${name}.images: ${split.images} is not a directory`);
   return readCocoFile(split.annotations);

@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { compose, generateSyntheticCoco, horizontalFlip, randomHorizontalFlip, resizeShortestEdge, type DetectionSample } from '@tfvision/coco';
 import { Rng } from '../rng.js';
-import { DetectionTrainSet, type DetectionSplit } from './detection-data.js';
+import type { DataSplitConfig } from '../config/common-specs.js';
+import { DetectionTrainSet } from './detection-data.js';
 import { DetectionLoader } from './detection-loader.js';
 
 let root: string;
-let split: DetectionSplit;
+let split: DataSplitConfig;
 let set: DetectionTrainSet;
 
 beforeAll(async () => {

@@ -7,13 +7,14 @@
  */
 import { randomHorizontalFlip, type DetectionSample, type Transform } from '@tfvision/coco';
 import type { BatchRecipe, IndexedDataset } from '../data/batch-recipe.js';
-import { DetectionTrainSet, type DetectionSplit } from './detection-data.js';
+import type { DataSplitConfig } from '../config/common-specs.js';
+import { DetectionTrainSet } from './detection-data.js';
 
 export type DetectionRecipe = BatchRecipe<DetectionSample, DetectionSample, DetectionSample[]>;
 
 /** What worker threads need to open the training set again. */
 export interface DetectionWorkerSource {
-  split: DetectionSplit;
+  split: DataSplitConfig;
   masks: boolean;
 }
 

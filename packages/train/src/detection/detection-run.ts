@@ -5,14 +5,14 @@
  * with K) with per-step sampler and resize streams, loads the backbone's weights when the config
  * names a file, and wires the recipe's optimiser (with the config's per-name rules) and schedule.
  */
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { loadCheckpoint, type LoadCheckpointResult } from '@tfvision/backbones';
 import type { CascadeRcnn, GeneralizedRcnn } from '@tfvision/heads';
 import { checkDataPaths, ensureSynthData, splitPaths } from '../config/data-splits.js';
+import { backboneWeightsPath } from '../config/backbone-weights.js';
+import { configSource } from '../config/load.js';
 import { ConfigError } from '../config/schema.js';
 import { buildSeeded } from './build-detector.js';
-import { detectionConfigHash, detectionConfigSource, detectionModelConfig, presetName, type DetectionTrainConfig } from './detection-config.js';
+import { detectionConfigHash, detectionModelConfig, presetName, type DetectionTrainConfig } from './detection-config.js';
 import { baseLearningRate } from './detection-lr.js';
 import { checkSameCategories, DetectionEvalSet, DetectionTrainSet } from './detection-data.js';
 import { DetectionLoader } from './detection-loader.js';
@@ -53,10 +53,8 @@ export { buildSeeded } from './build-detector.js';
  * file and field.
  */
 export function loadBackboneWeights(model: GeneralizedRcnn | CascadeRcnn, c: DetectionTrainConfig, source: string, cwd = process.cwd()): (LoadCheckpointResult & { path: string }) | undefined {
-  const given = c.model.backbone.weights;
-  if (given === undefined) return undefined;
-  const path = resolve(cwd, given);
-  if (!existsSync(path)) throw new ConfigError(`${source}: model.backbone.weights: ${path} does not exist`);
+  const path = backboneWeightsPath(c, source, cwd);
+  if (path === undefined) return undefined;
   try {
     return { ...loadCheckpoint(model.backbone.body, c.model.backbone.name, path, { source: path }), path };
   } catch (err) {
@@ -66,7 +64,7 @@ export function loadBackboneWeights(model: GeneralizedRcnn | CascadeRcnn, c: Det
 
 export async function buildDetectionRun(c: DetectionTrainConfig, o: DetectionRunOptions): Promise<DetectionRun> {
   const cwd = o.cwd ?? process.cwd();
-  const source = o.source ?? detectionConfigSource(c);
+  const source = o.source ?? configSource(c);
   const rules = c.optimizer.paramGroups ?? [];
   await ensureSynthData(c, cwd);
   checkDataPaths(c, source, cwd);

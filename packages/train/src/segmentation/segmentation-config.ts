@@ -12,7 +12,7 @@
 import { segmenterConfig, type SegmenterConfig, type SegmenterOverrides } from '@tfvision/heads';
 import { BACKBONE_SPEC, CHECKPOINT_SPEC, checkModelName, DATA_SPLIT_SPEC, nonNegative, positive, SEED_SPEC, SYNTH_DATA_SPEC, type BackboneConfig } from '../config/common-specs.js';
 import type { CocoDataConfig } from '../config/data-splits.js';
-import { definingHash, loadConfigWith } from '../config/load.js';
+import { definingHash, loadConfigWith, rememberConfigSource } from '../config/load.js';
 import { checkSpec, ConfigError, type Spec } from '../config/schema.js';
 
 export interface SegmentationTrainConfig {
@@ -142,7 +142,7 @@ export function validateSegmentationConfig(raw: unknown, source: string): Segmen
   const { iterations, epochs, warmupIters } = c.schedule;
   if ((iterations === undefined) === (epochs === undefined)) throw new ConfigError(`${source}: schedule: give exactly one of iterations and epochs, got ${iterations === undefined ? 'neither' : 'both'}`);
   if (iterations !== undefined && warmupIters >= iterations) throw new ConfigError(`${source}: schedule.warmupIters: ${warmupIters} must be below schedule.iterations ${iterations}`);
-  return c;
+  return rememberConfigSource(c, source);
 }
 
 /** Optimiser steps of the run: schedule.iterations, or schedule.epochs over `trainImages` (each epoch drops its last partial batch). */

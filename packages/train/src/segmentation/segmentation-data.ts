@@ -8,6 +8,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CocoIndex, decodeImage, readCocoFile, type CocoDataset, type CocoImage } from '@tfvision/coco';
 import type { ImageU8 } from '../augment/image.js';
+import type { DataSplitConfig } from '../config/common-specs.js';
 import { SemanticLabels } from './semantic-labels.js';
 import { hasEnoughAnnotation, semanticTarget } from './semantic-target.js';
 
@@ -17,13 +18,6 @@ export interface SegmentationSample {
   fileName: string;
   image: ImageU8;
   label: ImageU8;
-}
-
-export interface SegmentationSplit {
-  /** COCO instances JSON. */
-  annotations: string;
-  /** Folder the images' file_names are relative to. */
-  images: string;
 }
 
 export interface SegmentationSetOptions {
@@ -57,7 +51,7 @@ export class SegmentationSet {
     if (options.cache) this.cache = new Map();
   }
 
-  static async open(split: SegmentationSplit, options: SegmentationSetOptions = {}, where = 'data'): Promise<SegmentationSet> {
+  static async open(split: DataSplitConfig, options: SegmentationSetOptions = {}, where = 'data'): Promise<SegmentationSet> {
     if (!existsSync(split.annotations)) throw new Error(`${where}.annotations: ${split.annotations} does not exist`);
     if (!existsSync(split.images) || !statSync(split.images).isDirectory()) throw new Error(`${where}.images: ${split.images} is not a directory`);
     return new SegmentationSet(await readCocoFile(split.annotations), split.images, options);

@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSyntheticCoco } from '@tfvision/coco';
 import { Rng } from '../rng.js';
-import { SegmentationSet, type SegmentationSplit } from './segmentation-data.js';
+import type { DataSplitConfig } from '../config/common-specs.js';
+import { SegmentationSet } from './segmentation-data.js';
 import { SegmentationLoader, type SegmentationBatch, type SegmentationLoaderOptions } from './segmentation-loader.js';
 import { normaliseInto, segmentationTrainAugment } from './segmentation-transforms.js';
 
 let root: string;
-let split: SegmentationSplit;
+let split: DataSplitConfig;
 let set: SegmentationSet;
 const options: SegmentationLoaderOptions = { batchSize: 2, seed: 6, scale: [24, 40], cropSize: 24, flipProb: 0.5, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 

@@ -12,6 +12,8 @@ import { createSegmenter, DeepLabV3, DeepLabV3Plus, type Segmenter, type Segment
 import { withMathRandom } from '@tfvision/nn';
 import type { ParamEntry } from '../optim/index.js';
 import { Rng } from '../rng.js';
+import { backboneWeightsPath } from '../config/backbone-weights.js';
+import { configSource } from '../config/load.js';
 import { ConfigError } from '../config/schema.js';
 import { segmentationModelConfig, segmentationPresetName, type SegmentationTrainConfig } from './segmentation-config.js';
 
@@ -32,13 +34,13 @@ export function segmenterBackbone(model: Segmenter): Backbone {
   throw new Error(`segmenterBackbone: unknown segmenter class ${model.constructor.name}`);
 }
 
-export function buildSegmenter(c: SegmentationTrainConfig, numClasses: number, source = 'config'): BuiltSegmenter {
+export function buildSegmenter(c: SegmentationTrainConfig, numClasses: number, source = configSource(c), cwd = process.cwd()): BuiltSegmenter {
+  const weights = backboneWeightsPath(c, source, cwd);
   const presetName = segmentationPresetName(c);
   const { type: _t, ...overrides } = segmentationModelConfig(c, numClasses, source);
   const rng = new Rng(c.seed).fork(0xc0ffee);
   const model = withMathRandom(() => rng.next(), () => createSegmenter(presetName, overrides as SegmenterOverrides));
   const notes: string[] = [];
-  const weights = c.model.backbone.weights;
   if (weights !== undefined) {
     try {
       const r = loadCheckpoint(segmenterBackbone(model), c.model.backbone.name, weights, { classifier: 'drop', source: weights });

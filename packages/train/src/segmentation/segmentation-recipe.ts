@@ -6,7 +6,8 @@
  * threads' entry: it opens the same split again.
  */
 import type { BatchRecipe, IndexedDataset } from '../data/batch-recipe.js';
-import { SegmentationSet, type SegmentationSample, type SegmentationSetOptions, type SegmentationSplit } from './segmentation-data.js';
+import type { DataSplitConfig } from '../config/common-specs.js';
+import { SegmentationSet, type SegmentationSample, type SegmentationSetOptions } from './segmentation-data.js';
 import { normaliseInto, segmentationTrainAugment, type LabelledImage, type TrainAugmentOptions } from './segmentation-transforms.js';
 
 /** One training batch: images NHWC [n, size, size, 3] normalised, labels [n · size · size] (255 ignored). */
@@ -29,7 +30,7 @@ export interface SegmentationRecipeOptions extends TrainAugmentOptions {
 
 /** What worker threads need to open the training set again. */
 export interface SegmentationWorkerSource {
-  split: SegmentationSplit;
+  split: DataSplitConfig;
   options: SegmentationSetOptions;
 }
 

@@ -21,6 +21,7 @@ import { SegmentationLoader, type SegmentationBatch } from './segmentation-loade
 import { Sgd } from '../optim/index.js';
 import { buildSegmenter, segmentationParamGroups } from './segmentation-model.js';
 import { splitPaths } from '../config/data-splits.js';
+import { configSource } from '../config/load.js';
 import { openSegmentationSets } from './segmentation-sets.js';
 import { SegmentationModelStep } from './segmentation-step.js';
 
@@ -68,7 +69,7 @@ export function segmentationEvalSummary(report: SegmentationEvalReport, step: nu
 export async function buildSegmentationRun(c: SegmentationTrainConfig, o: SegmentationRunOptions): Promise<SegmentationRun> {
   const cwd = o.cwd ?? process.cwd();
   const { trainSet, evalSet } = await openSegmentationSets(c, cwd);
-  const built = buildSegmenter(c, trainSet.labels.numClasses);
+  const built = buildSegmenter(c, trainSet.labels.numClasses, configSource(c), cwd);
   const { model, mean, std } = built;
   const totalSteps = o.totalSteps ?? segmentationTotalSteps(c, trainSet.length);
   const lr: PolyLrOptions = { baseLr: c.optimizer.lr, totalSteps, power: c.schedule.power, warmupIters: Math.min(c.schedule.warmupIters, totalSteps - 1), warmupFactor: c.schedule.warmupFactor };
