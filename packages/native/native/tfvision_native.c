@@ -625,6 +625,297 @@ static napi_value sgd_momentum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- RoIAlign (torchvision 0.14's sampling rules), NHWC, forward and gradient ----
+ * @tfvision/heads kernels/roi-align-host.ts and roi-align-sampling.ts, operation for
+ * operation: the sample positions in float32, the corner weights merged per bin row and column
+ * in float64, the channel loops summing four corners at a time in float64 and rounding once
+ * per store. Bit-identical to that JS, NaN and infinities included. The forward pass splits
+ * RoIs across threads (each output row is one RoI's); the gradient scatters into shared pixels,
+ * so it keeps the JS order on one thread. */
+
+typedef struct {
+  int n, h, w, c, ph, pw, sampling, aligned, level;
+  float scale;
+  const int32_t *levels; /* NULL: every RoI */
+} roi_attrs;
+
+typedef struct {
+  int batch_ok;
+  double batch;
+  float start_h, start_w, bin_h, bin_w;
+  int grid_h, grid_w;
+  double count;
+} roi_bins;
+
+/* Math.max(v, 1) of JS: NaN stays NaN. */
+static float js_max1(float v) { return v != v ? v : (v > 1.0f ? v : 1.0f); }
+
+/* ceil(v) as a grid size; NaN or <= 0 gives no samples (the JS loops run 0 times). */
+static int grid_of(float v) {
+  if (!(v > 0.0f)) return 0;
+  const double g = ceil((double)v);
+  return g > 1e9 ? 1000000000 : (int)g;
+}
+
+static void roi_bins_of(const float *rois, int64_t k, const roi_attrs *a, roi_bins *b) {
+  const float *r = rois + k * 5;
+  const float offset = a->aligned ? 0.5f : 0.0f;
+  const float start_w = r[1] * a->scale - offset, start_h = r[2] * a->scale - offset;
+  const float end_w = r[3] * a->scale - offset, end_h = r[4] * a->scale - offset;
+  float roi_w = end_w - start_w, roi_h = end_h - start_h;
+  if (!a->aligned) { roi_w = js_max1(roi_w); roi_h = js_max1(roi_h); }
+  b->bin_h = roi_h / (float)a->ph;
+  b->bin_w = roi_w / (float)a->pw;
+  b->grid_h = a->sampling > 0 ? a->sampling : grid_of(b->bin_h);
+  b->grid_w = a->sampling > 0 ? a->sampling : grid_of(b->bin_w);
+  const double gg = (double)b->grid_h * (double)b->grid_w;
+  b->count = gg > 1 ? gg : 1;
+  b->start_h = start_h;
+  b->start_w = start_w;
+  b->batch = trunc((double)r[0]);
+  b->batch_ok = b->batch >= 0 && b->batch < a->n;
+}
+
+/* One axis of one RoI: sample j of bin p at p*grid + j. */
+typedef struct {
+  int32_t *low, *high;
+  float *low_w, *high_w;
+  uint8_t *valid;
+  int64_t cap;
+} axis_samples;
+
+static int axis_fill(axis_samples *s, float start, float bin, int grid, int bins, int size) {
+  const int64_t n = (int64_t)grid * bins;
+  if (n > s->cap) {
+    free(s->low); free(s->high); free(s->low_w); free(s->high_w); free(s->valid);
+    s->low = (int32_t *)malloc(n * sizeof(int32_t)); s->high = (int32_t *)malloc(n * sizeof(int32_t));
+    s->low_w = (float *)malloc(n * sizeof(float)); s->high_w = (float *)malloc(n * sizeof(float));
+    s->valid = (uint8_t *)malloc(n);
+    s->cap = n;
+    if (!s->low || !s->high || !s->low_w || !s->high_w || !s->valid) { s->cap = 0; return 0; }
+  }
+  for (int p = 0; p < bins; p++) {
+    const float bin_start = start + (float)p * bin;
+    for (int i = 0; i < grid; i++) {
+      const int64_t j = (int64_t)p * grid + i;
+      float c = bin_start + ((float)(i + 0.5) * bin) / (float)grid;
+      if (c < -1.0f || c > (float)size) {
+        s->valid[j] = 0; s->low[j] = 0; s->high[j] = 0; s->low_w[j] = 0; s->high_w[j] = 0;
+        continue;
+      }
+      s->valid[j] = 1;
+      if (c != c) { /* NaN: JS stores pixel 0 (Int32Array of NaN) with NaN weights */
+        s->low[j] = 0; s->high[j] = 0; s->low_w[j] = c; s->high_w[j] = c;
+        continue;
+      }
+      if (c <= 0) c = 0;
+      int lo = (int)c, hi;
+      if (lo >= size - 1) { lo = hi = size - 1; c = (float)lo; }
+      else hi = lo + 1;
+      const float l = c - (float)lo;
+      s->low[j] = lo; s->high[j] = hi; s->low_w[j] = 1.0f - l; s->high_w[j] = l;
+    }
+  }
+  return 1;
+}
+
+/* A bin's distinct pixels along one axis and their summed weights (repeats are adjacent). */
+typedef struct {
+  int32_t *index;
+  double *weight;
+  int64_t cap, length;
+} bin_axis;
+
+/* Room for a bin side of `grid` samples: two pixels each at most. */
+static int axis_reserve(bin_axis *b, int grid) {
+  const int64_t n = 2 * (int64_t)(grid > 0 ? grid : 0);
+  if (n <= b->cap) return 1;
+  free(b->index); free(b->weight);
+  b->index = (int32_t *)malloc(n * sizeof(int32_t));
+  b->weight = (double *)malloc(n * sizeof(double));
+  b->cap = b->index && b->weight ? n : 0;
+  return b->cap > 0;
+}
+
+static void axis_add(bin_axis *b, int32_t pixel, float w) {
+  if (w == 0.0f) return;
+  if (b->length > 0 && b->index[b->length - 1] == pixel) { b->weight[b->length - 1] += (double)w; return; }
+  b->index[b->length] = pixel;
+  b->weight[b->length] = (double)w;
+  b->length++;
+}
+
+static void axis_gather(bin_axis *b, const axis_samples *s, int p, int grid) {
+  b->length = 0;
+  for (int64_t i = (int64_t)p * grid; i < (int64_t)(p + 1) * grid; i++) {
+    if (!s->valid[i]) continue;
+    axis_add(b, s->low[i], s->low_w[i]);
+    axis_add(b, s->high[i], s->high_w[i]);
+  }
+}
+
+/* Corner offsets into x and their weights / count, padded to a multiple of 4 with weight 0. */
+typedef struct {
+  int64_t *offset;
+  double *weight;
+  int64_t cap, length;
+} bin_corners;
+
+static int corners_build(bin_corners *k, const bin_axis *rows, const bin_axis *cols, int64_t base, int64_t row_stride, int c, double count) {
+  const int64_t n = (int64_t)rows->length * cols->length;
+  const int64_t padded = (n + 3) & ~(int64_t)3;
+  if (padded > k->cap) {
+    free(k->offset); free(k->weight);
+    k->offset = (int64_t *)malloc(padded * sizeof(int64_t));
+    k->weight = (double *)malloc(padded * sizeof(double));
+    k->cap = padded;
+    if (!k->offset || !k->weight) { k->cap = 0; return 0; }
+  }
+  int64_t j = 0;
+  for (int64_t r = 0; r < rows->length; r++) {
+    const int64_t row_offset = base + (int64_t)rows->index[r] * row_stride;
+    const double wy = rows->weight[r] / count;
+    for (int64_t q = 0; q < cols->length; q++, j++) {
+      k->offset[j] = row_offset + (int64_t)cols->index[q] * c;
+      k->weight[j] = wy * cols->weight[q];
+    }
+  }
+  for (; j < padded; j++) { k->offset[j] = base; k->weight[j] = 0; }
+  k->length = n == 0 ? 0 : padded;
+  return 1;
+}
+
+typedef struct {
+  const float *x, *rois, *dy;
+  float *out;
+  const roi_attrs *a;
+  int failed; /* out of memory in a worker */
+} roi_ctx;
+
+/* Walks RoIs [k0, k1): forward (dy NULL) writes out rows; backward adds into out (= dx). */
+static void roi_walk(void *p, int64_t k0, int64_t k1) {
+  roi_ctx *ctx = (roi_ctx *)p;
+  const roi_attrs *a = ctx->a;
+  const int c = a->c, oh = a->ph, ow = a->pw;
+  const int64_t row_stride = (int64_t)a->w * c, row_size = (int64_t)oh * ow * c;
+  axis_samples ys = {0}, xs = {0};
+  bin_corners corners = {0};
+  bin_axis rows = {0}, cols = {0};
+  const float *x = ctx->x, *dy = ctx->dy;
+  float *out = ctx->out;
+  for (int64_t k = k0; k < k1; k++) {
+    if (a->levels && a->levels[k] != a->level) {
+      if (!dy) memset(out + k * row_size, 0, row_size * sizeof(float));
+      continue;
+    }
+    roi_bins b;
+    roi_bins_of(ctx->rois, k, a, &b);
+    if (!axis_fill(&ys, b.start_h, b.bin_h, b.grid_h, oh, a->h) || !axis_fill(&xs, b.start_w, b.bin_w, b.grid_w, ow, a->w) ||
+        !axis_reserve(&rows, b.grid_h) || !axis_reserve(&cols, b.grid_w)) { ctx->failed = 1; break; }
+    const int64_t base = (int64_t)b.batch * a->h * row_stride;
+    for (int ph = 0; ph < oh; ph++) {
+      axis_gather(&rows, &ys, ph, b.grid_h);
+      for (int pw = 0; pw < ow; pw++) {
+        axis_gather(&cols, &xs, pw, b.grid_w);
+        if (!corners_build(&corners, &rows, &cols, base, row_stride, c, b.count)) { ctx->failed = 1; goto done; }
+        const int64_t o = ((k * oh + ph) * ow + pw) * c;
+        const int64_t *off = corners.offset;
+        const double *wt = corners.weight;
+        if (!dy) {
+          float *y = out + o;
+          if (corners.length == 0) { memset(y, 0, c * sizeof(float)); continue; }
+          for (int64_t j = 0; j < corners.length; j += 4) {
+            const float *x0 = x + off[j], *x1 = x + off[j + 1], *x2 = x + off[j + 2], *x3 = x + off[j + 3];
+            const double w0 = wt[j], w1 = wt[j + 1], w2 = wt[j + 2], w3 = wt[j + 3];
+            if (j == 0) for (int ch = 0; ch < c; ch++) y[ch] = (float)(w0 * x0[ch] + w1 * x1[ch] + w2 * x2[ch] + w3 * x3[ch]);
+            else for (int ch = 0; ch < c; ch++) y[ch] = (float)((double)y[ch] + (w0 * x0[ch] + w1 * x1[ch] + w2 * x2[ch] + w3 * x3[ch]));
+          }
+        } else {
+          const float *g = dy + o;
+          for (int64_t j = 0; j < corners.length; j += 4) {
+            float *d0 = out + off[j], *d1 = out + off[j + 1], *d2 = out + off[j + 2], *d3 = out + off[j + 3];
+            const double w0 = wt[j], w1 = wt[j + 1], w2 = wt[j + 2], w3 = wt[j + 3];
+            for (int ch = 0; ch < c; ch++) {
+              const double gv = (double)g[ch];
+              d0[ch] = (float)((double)d0[ch] + gv * w0);
+              d1[ch] = (float)((double)d1[ch] + gv * w1);
+              d2[ch] = (float)((double)d2[ch] + gv * w2);
+              d3[ch] = (float)((double)d3[ch] + gv * w3);
+            }
+          }
+        }
+      }
+    }
+  }
+done:
+  free(ys.low); free(ys.high); free(ys.low_w); free(ys.high_w); free(ys.valid);
+  free(xs.low); free(xs.high); free(xs.low_w); free(xs.high_w); free(xs.valid);
+  free(corners.offset); free(corners.weight);
+  free(rows.index); free(rows.weight); free(cols.index); free(cols.weight);
+}
+
+/* roiAlign(x or dy, rois, out, ints [n,h,w,c, ph,pw, sampling, aligned, level, numRois, backward],
+ * spatialScale, levels?): returns -1 when done, else the index of the first selected RoI whose
+ * batch index is outside [0, n) (nothing written; the caller reports it). */
+static napi_value roi_align(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value a[6];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc < 6) { napi_throw_type_error(env, NULL, "tfvision native: roiAlign takes 6 arguments"); return NULL; }
+  float *src, *rois, *out;
+  size_t ls, lr, lo, li;
+  if (!get_f32(env, a[0], &src, &ls) || !get_f32(env, a[1], &rois, &lr) || !get_f32(env, a[2], &out, &lo)) return NULL;
+  napi_typedarray_type type;
+  void *ip;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, a[3], &type, &li, &ip, &ab, &off) != napi_ok || type != napi_int32_array || li < 11) {
+    napi_throw_type_error(env, NULL, "tfvision native: roiAlign geometry must be an Int32Array of 11");
+    return NULL;
+  }
+  const int32_t *g = (const int32_t *)ip;
+  double scale = 0;
+  napi_get_value_double(env, a[4], &scale);
+  int ok = 1;
+  size_t ll;
+  int32_t *levels = NULL;
+  {
+    napi_valuetype t;
+    napi_typeof(env, a[5], &t);
+    if (t != napi_null && t != napi_undefined) {
+      if (napi_get_typedarray_info(env, a[5], &type, &ll, &ip, &ab, &off) != napi_ok || type != napi_int32_array) ok = 0;
+      else levels = (int32_t *)ip;
+    }
+  }
+  const roi_attrs at = {g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], (float)scale, levels};
+  const int64_t num_rois = g[9];
+  const int backward = g[10];
+  const int64_t feat = (int64_t)at.n * at.h * at.w * at.c, pooled = num_rois * at.ph * at.pw * at.c;
+  if (!ok || at.c < 1 || at.ph < 1 || at.pw < 1 || (int64_t)lr < num_rois * 5 || (levels && (int64_t)ll < num_rois) ||
+      (int64_t)ls != (backward ? pooled : feat) || (int64_t)lo != (backward ? feat : pooled)) {
+    napi_throw_range_error(env, NULL, "tfvision native: roiAlign arrays do not match the geometry");
+    return NULL;
+  }
+  napi_value result;
+  for (int64_t k = 0; k < num_rois; k++) {
+    if (levels && levels[k] != at.level) continue;
+    roi_bins b;
+    roi_bins_of(rois, k, &at, &b);
+    if (!b.batch_ok) { napi_create_int32(env, (int32_t)k, &result); return result; }
+  }
+  roi_ctx ctx = {backward ? NULL : src, rois, backward ? src : NULL, out, &at, 0};
+  if (backward) {
+    memset(out, 0, lo * sizeof(float));
+    roi_walk(&ctx, 0, num_rois);
+  } else {
+    /* A RoI is ph * pw * c outputs of ~4-16 corners each: about 64 RoIs pay for a thread. */
+    parallel_ranges(num_rois, 1 + PARALLEL_MIN_ELEMENTS / (at.ph * at.pw * at.c > 0 ? at.ph * at.pw * at.c : 1) * 8, roi_walk, &ctx);
+  }
+  if (ctx.failed) { napi_throw_error(env, NULL, "tfvision native: roiAlign out of memory"); return NULL; }
+  napi_create_int32(env, -1, &result);
+  return result;
+}
+
 #pragma GCC pop_options
 
 static napi_value set_threads(napi_env env, napi_callback_info info) {
@@ -653,6 +944,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"batchNormTrain", NULL, batch_norm_train, NULL, NULL, NULL, napi_default, NULL},
     {"batchNormTrainGrad", NULL, batch_norm_train_grad, NULL, NULL, NULL, napi_default, NULL},
     {"sgdMomentum", NULL, sgd_momentum, NULL, NULL, NULL, napi_default, NULL},
+    {"roiAlign", NULL, roi_align, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -22,6 +22,14 @@ export interface NativeAddon {
   batchNormTrainGrad(dy: Float32Array, x: Float32Array, stats: Float32Array, gamma: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array): void;
   /** One SGD-with-momentum update: @tfvision/train's sgdMomentumArrays, bit for bit; buf null without momentum. */
   sgdMomentum(w: Float32Array, grad: Float32Array, buf: Float32Array | null, newW: Float32Array, newBuf: Float32Array | null, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
+  /**
+   * RoIAlign, NHWC: @tfvision/heads' host kernels bit for bit. geometry is [n, h, w, c,
+   * pooledHeight, pooledWidth, samplingRatio, aligned (0/1), level, numRois, backward (0/1)];
+   * forward reads x and writes [numRois, ph, pw, c], backward reads dy and writes dx (x's shape).
+   * levels (one per RoI, or null) selects the RoIs of `level`. Returns -1, or the index of the
+   * first selected RoI whose batch index is outside [0, n) (then nothing is written).
+   */
+  roiAlign(src: Float32Array, rois: Float32Array, out: Float32Array, geometry: Int32Array, spatialScale: number, levels: Int32Array | null): number;
   setThreads(n: number): void;
   threads(): number;
 }

@@ -5,6 +5,7 @@ import { packGeometry, type NativeConvGeometry } from './geometry.js';
 /** What the kernels need of tfjs-backend-wasm's backend (its heap views and allocator). */
 interface WasmHeapBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object): void;
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
@@ -14,6 +15,21 @@ const pair = (v: [number, number] | number | undefined): [number, number] => (v 
 
 /** tfvision's training kernels: @tfvision/nn's BatchNorm (kernels/fused-batchnorm) and @tfvision/train's SGD (optim/sgd-kernel.ts). */
 const TRAINING = { batchNorm: 'TfvBatchNormTrain', batchNormGrad: 'TfvBatchNormTrainGrad', sgd: 'TfvSgdMomentum' } as const;
+
+/** @tfvision/heads' RoIAlign kernels (kernels/roi-align-attrs.ts: inputs, attributes, outputs). */
+const ROI_ALIGN = { forward: 'TfvRoiAlign', grad: 'TfvRoiAlignGrad' } as const;
+
+interface RoiAlignKernelAttrs {
+  pooledHeight: number;
+  pooledWidth: number;
+  spatialScale: number;
+  samplingRatio: number;
+  aligned: boolean;
+  roiLevels?: number[];
+  level?: number;
+  /** The gradient's: the features' NHWC shape. */
+  inputShape?: Shape4;
+}
 
 /** tfvision's grouped-convolution kernel names (@tfvision/nn kernels/grouped-conv2d.ts). */
 const GROUPED = { forward: 'TfvGroupedConv2D', input: 'TfvGroupedConv2DBackpropInput', filter: 'TfvGroupedConv2DBackpropFilter' } as const;
@@ -46,11 +62,22 @@ function run(backend: WasmHeapBackend, outShape: number[], inputs: tf.TensorInfo
   return out;
 }
 
+/** The kernel functions this package registered. */
+const NATIVE_KERNELS = new WeakSet<tf.KernelFunc>();
+
 function replace(kernelName: string, make: (previous: tf.KernelFunc | undefined) => tf.KernelFunc): void {
   const config = tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined;
   const previous = config?.kernelFunc;
   if (config) tf.unregisterKernel(kernelName, 'wasm');
-  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: make(previous) });
+  const kernelFunc = make(previous);
+  NATIVE_KERNELS.add(kernelFunc);
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+}
+
+/** Whether the wasm kernel registered under `kernelName` now is this package's. */
+export function isNativeKernel(kernelName: string): boolean {
+  const config = tf.getKernel(kernelName, 'wasm') as tf.KernelConfig | undefined;
+  return config !== undefined && NATIVE_KERNELS.has(config.kernelFunc);
 }
 
 function fallback(previous: tf.KernelFunc | undefined, kernelName: string, args: Parameters<tf.KernelFunc>[0], why: string): tf.TensorInfo | tf.TensorInfo[] {
@@ -258,6 +285,35 @@ function registerTraining(addon: NativeAddon): void {
   });
 }
 
+/**
+ * RoIAlign forward and gradient in C (the host loops of @tfvision/heads, bit for bit; the
+ * forward threaded over RoIs). A batch index outside the features stops with the message the
+ * JS kernel gives.
+ */
+function registerRoiAlign(addon: NativeAddon): void {
+  const call = (kernelName: string, previous: tf.KernelFunc | undefined, args: Parameters<tf.KernelFunc>[0], backward: boolean): tf.TensorInfo | tf.TensorInfo[] => {
+    const { x, dy, rois } = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const src = backward ? dy : x;
+    const a = args.attrs as unknown as RoiAlignKernelAttrs;
+    const features = backward ? a.inputShape : (x?.shape as Shape4 | undefined);
+    if (!src || !rois || !features || features.length !== 4 || rois.shape.length !== 2 || rois.shape[1] !== 5 || !allFloat32([src, rois])) return fallback(previous, kernelName, args, 'inputs, shapes or dtype');
+    const [n, h, w, c] = features;
+    const numRois = rois.shape[0];
+    const levels = a.roiLevels && a.roiLevels.length > 0 ? Int32Array.from(a.roiLevels) : null;
+    const geometry = Int32Array.of(n, h, w, c, a.pooledHeight, a.pooledWidth, a.samplingRatio, a.aligned ? 1 : 0, a.level ?? -1, numRois, backward ? 1 : 0);
+    const b = args.backend as unknown as WasmHeapBackend;
+    const out = b.makeOutput(backward ? [...features] : [numRois, a.pooledHeight, a.pooledWidth, c], 'float32');
+    const bad = addon.roiAlign(b.typedArrayFromHeap(src), b.typedArrayFromHeap(rois), b.typedArrayFromHeap(out), geometry, a.spatialScale, levels);
+    if (bad >= 0) {
+      b.disposeData(out.dataId);
+      throw new Error(`roiAlign: rois[${bad}][0] must be a batch index in [0, ${n}), got ${Math.trunc(b.typedArrayFromHeap(rois)[bad * 5])}`);
+    }
+    return out;
+  };
+  replace(ROI_ALIGN.forward, (previous) => (args) => call(ROI_ALIGN.forward, previous, args, false));
+  replace(ROI_ALIGN.grad, (previous) => (args) => call(ROI_ALIGN.grad, previous, args, true));
+}
+
 export interface NativeRegistration {
   registered: boolean;
   /** Why not, when not registered. */
@@ -269,7 +325,7 @@ export interface NativeRegistration {
 
 /**
  * Puts the native convolutions (forward and both gradients, dense and grouped), matrix
- * products and training kernels (BatchNorm with batch statistics, the SGD update) in place of
+ * products, RoIAlign and training kernels (BatchNorm with batch statistics, the SGD update) in place of
  * the wasm backend's, keeping the previous kernel for the cases the addon leaves alone (NCHW,
  * depthwise, small products, other dtypes). Call after the wasm backend and tfvision's own kernels are registered;
  * @tfvision/nn's initBackend does this when the package is installed (its prebuild or a
@@ -285,5 +341,6 @@ export function registerNativeWasmKernels(threads?: number): NativeRegistration 
   registerGrouped(addon);
   registerMatMul(addon);
   registerTraining(addon);
+  registerRoiAlign(addon);
   return { registered: true, threads: addon.threads(), origin };
 }

@@ -1,5 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import { replaceKernel } from '@tfvision/nn';
+import * as tf from '@tensorflow/tfjs-core';
 import { RoiAlign, RoiAlignGrad } from './roi-align-attrs.js';
 import { roiAlignCpu, roiAlignGradCpu } from './roi-align-cpu.js';
 import { registerRoiAlignGradient } from './roi-align-grad.js';
@@ -19,15 +18,18 @@ let registered = false;
 
 /**
  * Registers @tfvision/heads' kernels (TfvRoiAlign, TfvRoiAlignGrad) for every backend, and
- * the RoIAlign gradient. Idempotent; the ops call it, so users need not. Registering for a
+ * the RoIAlign gradient, where none is registered yet. Idempotent; the ops call it, so users need not. Registering for a
  * backend that is not loaded is harmless: tfjs keys kernels by backend name.
  */
 export function registerHeadsKernels(): void {
   if (registered) return;
   registered = true;
+  // A kernel already in place stays: @tfvision/native's C RoIAlign on wasm (initBackend may
+  // register it before the first op calls this).
   for (const [backendName, { forward, backward }] of Object.entries(ROI_ALIGN_KERNELS)) {
-    replaceKernel(RoiAlign, backendName, forward);
-    replaceKernel(RoiAlignGrad, backendName, backward);
+    for (const [kernelName, kernelFunc] of [[RoiAlign, forward], [RoiAlignGrad, backward]] as const) {
+      if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
+    }
   }
   registerRoiAlignGradient();
 }
