@@ -79,6 +79,16 @@ describeNative('native RoIAlign on the wasm backend equals the host loops bit fo
     });
   }
 
+  it('levels compare as the JS kernel compares them: fractional values match only themselves', async () => {
+    const options: RoiAlignOptions = { outputSize: 2, spatialScale: 0.25, samplingRatio: 2, aligned: false, select: { roiLevels: [0.5, 0, 1.5], level: 0.5 } };
+    const three = ROIS.slice(0, 3);
+    const expected = await pooled('cpu', options, three);
+    const got = await pooled('wasm', options, three);
+    expect(firstDifference(got[0], expected[0])).toBe(-1);
+    const row = 2 * 2 * SHAPE[3];
+    expect([0, 1, 2].map((k) => got[0].subarray(k * row, (k + 1) * row).some((v) => v !== 0))).toEqual([true, false, false]);
+  });
+
   it('many RoIs (threaded forward) equal the host loop', async () => {
     const many = Array.from({ length: 300 }, (_, k) => [k % 2, (k * 7) % 50, (k * 3) % 40, ((k * 7) % 50) + 5 + (k % 17), ((k * 3) % 40) + 4 + (k % 11)]);
     const options: RoiAlignOptions = { outputSize: 7, spatialScale: 0.25, samplingRatio: 2, aligned: false };

@@ -86,6 +86,14 @@ describeNative('native training kernels on the wasm backend equal the JS loops b
     });
   }
 
+  it('an int32 parameter stops with a message naming it (whichever kernel answers)', async () => {
+    await tf.setBackend('wasm');
+    const w = tf.tensor1d([1, 2, 3], 'int32');
+    const g = tf.tensor1d([1, 2, 3]);
+    expect(() => sgdMomentumUpdate(w, g, undefined, { lr: 0.1, momentum: 0, weightDecay: 0, nesterov: false })).toThrow(/param must be float32, got int32/);
+    tf.dispose([w, g]);
+  });
+
   // The recipes' case (momentum and decay), Nesterov, no decay, and plain SGD (no buffer); one
   // tensor under and one over the threading threshold.
   const RULES: [string, SgdMomentumAttrs, boolean][] = [

@@ -238,7 +238,21 @@ function registerMatMul(addon: NativeAddon): void {
   });
 }
 
-const allFloat32 = (ts: (tf.TensorInfo | undefined)[]) => ts.every((t) => t === undefined || t.dtype === 'float32');
+/**
+ * What is wrong with a kernel's inputs for the C code: a required one missing, one not float32,
+ * or (with `shapeOf`) one whose shape differs from `shapeOf`'s. Undefined when they are fine.
+ * The JS kernels a fallback would reach may not be registered yet (initBackend can run before
+ * the op that registers them), so the message names the problem itself.
+ */
+function inputProblem(inputs: Record<string, tf.TensorInfo | undefined>, required: string[], shapeOf?: string): string | undefined {
+  for (const name of required) if (!inputs[name]) throw new Error(`tfvision native: input ${name} is required`);
+  for (const [name, t] of Object.entries(inputs)) {
+    if (t && t.dtype !== 'float32') return `${name} must be float32, got ${t.dtype}`;
+    const ref = shapeOf ? inputs[shapeOf] : undefined;
+    if (t && ref && !tf.util.arraysEqual(t.shape, ref.shape)) return `${name} must have ${shapeOf}'s shape [${ref.shape}], got [${t.shape}]`;
+  }
+  return undefined;
+}
 
 /**
  * The training kernels whose JS loops ran single-threaded on the wasm heap: BatchNorm with
@@ -248,8 +262,10 @@ const allFloat32 = (ts: (tf.TensorInfo | undefined)[]) => ts.every((t) => t === 
  */
 function registerTraining(addon: NativeAddon): void {
   replace(TRAINING.batchNorm, (previous) => (args) => {
-    const { x, gamma, beta, runningMean, runningVar } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!x || !gamma || !beta || !allFloat32([x, gamma, beta, runningMean, runningVar])) return fallback(previous, TRAINING.batchNorm, args, 'missing inputs or dtype');
+    const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const problem = inputProblem(inputs, ['x', 'gamma', 'beta']);
+    const { x, gamma, beta, runningMean, runningVar } = inputs;
+    if (problem || !x || !gamma || !beta) return fallback(previous, TRAINING.batchNorm, args, problem ?? 'inputs');
     const { eps, momentum } = args.attrs as unknown as { eps: number; momentum: number };
     const c = gamma.shape[0];
     const running = runningMean !== undefined && runningVar !== undefined;
@@ -262,8 +278,10 @@ function registerTraining(addon: NativeAddon): void {
     return outs;
   });
   replace(TRAINING.batchNormGrad, (previous) => (args) => {
-    const { dy, x, stats, gamma } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    if (!dy || !x || !stats || !gamma || !allFloat32([dy, x, stats, gamma])) return fallback(previous, TRAINING.batchNormGrad, args, 'missing inputs or dtype');
+    const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const problem = inputProblem(inputs, ['dy', 'x', 'stats', 'gamma']);
+    const { dy, x, stats, gamma } = inputs;
+    if (problem || !dy || !x || !stats || !gamma) return fallback(previous, TRAINING.batchNormGrad, args, problem ?? 'inputs');
     const c = gamma.shape[0];
     const b = args.backend as unknown as WasmHeapBackend;
     const outs = [b.makeOutput(x.shape, 'float32'), b.makeOutput([c], 'float32'), b.makeOutput([c], 'float32')];
@@ -272,9 +290,10 @@ function registerTraining(addon: NativeAddon): void {
     return outs;
   });
   replace(TRAINING.sgd, (previous) => (args) => {
-    const { param, grad, buf } = args.inputs as Record<string, tf.TensorInfo | undefined>;
-    const same = (t: tf.TensorInfo | undefined) => t === undefined || (param !== undefined && tf.util.arraysEqual(t.shape, param.shape));
-    if (!param || !grad || !allFloat32([param, grad, buf]) || !same(grad) || !same(buf)) return fallback(previous, TRAINING.sgd, args, 'missing inputs, dtype or shape');
+    const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
+    const problem = inputProblem(inputs, ['param', 'grad'], 'param');
+    const { param, grad, buf } = inputs;
+    if (problem || !param || !grad) return fallback(previous, TRAINING.sgd, args, problem ?? 'inputs');
     const { lr, momentum, weightDecay, nesterov } = args.attrs as unknown as { lr: number; momentum: number; weightDecay: number; nesterov: boolean };
     const b = args.backend as unknown as WasmHeapBackend;
     const outs = [b.makeOutput(param.shape, 'float32'), ...(buf ? [b.makeOutput(param.shape, 'float32')] : [])];
@@ -296,14 +315,19 @@ function registerRoiAlign(addon: NativeAddon): void {
     const src = backward ? dy : x;
     const a = args.attrs as unknown as RoiAlignKernelAttrs;
     const features = backward ? a.inputShape : (x?.shape as Shape4 | undefined);
-    if (!src || !rois || !features || features.length !== 4 || rois.shape.length !== 2 || rois.shape[1] !== 5 || !allFloat32([src, rois])) return fallback(previous, kernelName, args, 'inputs, shapes or dtype');
+    const problem = inputProblem(backward ? { dy, rois } : { x, rois }, [backward ? 'dy' : 'x', 'rois']);
+    if (problem || !src || !rois) return fallback(previous, kernelName, args, problem ?? 'inputs');
+    if (!features || features.length !== 4 || rois.shape.length !== 2 || rois.shape[1] !== 5) return fallback(previous, kernelName, args, `features must be NHWC and rois [K, 5], got [${features ?? ''}] and [${rois.shape}]`);
     const [n, h, w, c] = features;
     const numRois = rois.shape[0];
-    const levels = a.roiLevels && a.roiLevels.length > 0 ? Int32Array.from(a.roiLevels) : null;
-    const geometry = Int32Array.of(n, h, w, c, a.pooledHeight, a.pooledWidth, a.samplingRatio, a.aligned ? 1 : 0, a.level ?? -1, numRois, backward ? 1 : 0);
+    // The JS kernel pools RoI k when roiLevels[k] === level, for any numbers: the C gets that
+    // comparison's result (1 or 0) and selects 1.
+    const level = a.level ?? -1;
+    const selected = a.roiLevels && a.roiLevels.length > 0 ? Int32Array.from(a.roiLevels, (v) => (v === level ? 1 : 0)) : null;
+    const geometry = Int32Array.of(n, h, w, c, a.pooledHeight, a.pooledWidth, a.samplingRatio, a.aligned ? 1 : 0, 1, numRois, backward ? 1 : 0);
     const b = args.backend as unknown as WasmHeapBackend;
     const out = b.makeOutput(backward ? [...features] : [numRois, a.pooledHeight, a.pooledWidth, c], 'float32');
-    const bad = addon.roiAlign(b.typedArrayFromHeap(src), b.typedArrayFromHeap(rois), b.typedArrayFromHeap(out), geometry, a.spatialScale, levels);
+    const bad = addon.roiAlign(b.typedArrayFromHeap(src), b.typedArrayFromHeap(rois), b.typedArrayFromHeap(out), geometry, a.spatialScale, selected);
     if (bad >= 0) {
       b.disposeData(out.dataId);
       throw new Error(`roiAlign: rois[${bad}][0] must be a batch index in [0, ${n}), got ${Math.trunc(b.typedArrayFromHeap(rois)[bad * 5])}`);
