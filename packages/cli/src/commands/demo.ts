@@ -18,7 +18,7 @@ export const DEMO_MIN_AP50 = 0.5;
  * large, little-occluded shapes, and the time spent on detector iterations (crop pretraining
  * stays available with --pretrain-steps).
  */
-export const DEMO_DEFAULTS = { steps: 700, pretrainSteps: 0, images: 300, heldOut: 50, size: 64, maxObjects: 4, seed: 0 } as const;
+export const DEMO_DEFAULTS = { steps: 900, pretrainSteps: 0, images: 300, heldOut: 50, size: 64, maxObjects: 4, seed: 0 } as const;
 /** The generator's limit on shapes per image. */
 const DEMO_MAX_OBJECTS_LIMIT = 20;
 
