@@ -9,19 +9,11 @@ import '@tensorflow/tfjs-backend-cpu';
 import { roiAlign, type RoiAlignOptions } from '@tfvision/heads';
 import { initBackend } from '@tfvision/nn';
 import { isNativeKernel, loadNativeAddon } from './index.js';
+import { firstDifference, valuesOn } from './__tests__/same-bits.js';
 
 const { addon, reason } = loadNativeAddon();
 const describeNative = addon ? describe : describe.skip;
 if (!addon) console.log(`skipped: ${reason}`);
-
-/** The first index whose float32 bits differ (signed zeros included; a NaN equals any NaN), or -1. */
-function firstDifference(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return i;
-  return -1;
-}
 
 const SHAPE: [number, number, number, number] = [2, 13, 17, 24];
 const features = Float32Array.from({ length: SHAPE.reduce((a, b) => a * b, 1) }, (_, i) => Math.sin(i * 0.37) * 3 + Math.cos(i * 0.011));
@@ -38,9 +30,8 @@ const ROIS = [
 ];
 const rows = ROIS.length;
 
-async function pooled(backend: string, options: RoiAlignOptions, rois: number[][] = ROIS): Promise<Float32Array[]> {
-  await tf.setBackend(backend);
-  const ts = tf.tidy(() => {
+function pooled(backend: string, options: RoiAlignOptions, rois: number[][] = ROIS): Promise<Float32Array[]> {
+  return valuesOn(backend, () => {
     const x = tf.tensor4d(features, SHAPE);
     const r = tf.tensor2d(rois.flat(), [rois.length, 5]);
     const y = roiAlign(x, r, options);
@@ -48,9 +39,6 @@ async function pooled(backend: string, options: RoiAlignOptions, rois: number[][
     const dx = tf.grad((f: tf.Tensor) => tf.sum(tf.mul(roiAlign(f as tf.Tensor4D, r, options), dy)))(x);
     return [y, dx];
   });
-  const out = (await Promise.all(ts.map((t) => t.data()))) as Float32Array[];
-  tf.dispose(ts);
-  return out;
 }
 
 describeNative('native RoIAlign on the wasm backend equals the host loops bit for bit', () => {

@@ -8,6 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { batchNormTrainStep, initBackend } from '@tfvision/nn';
 import { sgdMomentumUpdate, type SgdMomentumAttrs } from '@tfvision/train';
 import { isNativeKernel, loadNativeAddon } from './index.js';
+import { firstDifference, valuesOn } from './__tests__/same-bits.js';
 
 const { addon, reason } = loadNativeAddon();
 const describeNative = addon ? describe : describe.skip;
@@ -16,23 +17,6 @@ if (!addon) console.log(`skipped: ${reason}`);
 /** Values with a large mean beside a small spread (centring matters) and a few exact zeros. */
 function values(n: number, seed: number, offset = 0): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => (i % 97 === 0 ? 0 : offset + Math.sin(i * 1.37 + seed) * (1 + (i % 5))));
-}
-
-/** The first index whose float32 bits differ (signed zeros included; a NaN equals any NaN), or -1. */
-function firstDifference(a: Float32Array, b: Float32Array): number {
-  if (a.length !== b.length) return Math.min(a.length, b.length);
-  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
-  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return i;
-  return -1;
-}
-
-async function onBackend(name: string, fn: () => tf.Tensor[]): Promise<Float32Array[]> {
-  await tf.setBackend(name);
-  const ts = fn();
-  const out = (await Promise.all(ts.map((t) => t.data()))) as Float32Array[];
-  tf.dispose(ts);
-  return out;
 }
 
 describeNative('native training kernels on the wasm backend equal the JS loops bit for bit', () => {
@@ -59,13 +43,12 @@ describeNative('native training kernels on the wasm backend equal the JS loops b
     const t = () => [tf.tensor4d(x, shape as [number, number, number, number]), tf.tensor1d(gamma), tf.tensor1d(beta)] as const;
 
     it(`${name}: forward with running statistics`, async () => {
-      const f = () =>
-        tf.tidy(() => {
-          const r = batchNormTrainStep(...t(), 1e-5, { mean: tf.tensor1d(runningMean), variance: tf.tensor1d(runningVar), momentum: 0.1 });
-          return [r.y, r.stats, r.runningMean, r.runningVar].filter((v): v is tf.Tensor => v !== undefined);
-        });
-      const expected = await onBackend('cpu', f);
-      const got = await onBackend('wasm', f);
+      const f = () => {
+        const r = batchNormTrainStep(...t(), 1e-5, { mean: tf.tensor1d(runningMean), variance: tf.tensor1d(runningVar), momentum: 0.1 });
+        return [r.y, r.stats, r.runningMean, r.runningVar].filter((v) => v !== undefined) as tf.Tensor[];
+      };
+      const expected = await valuesOn('cpu', f);
+      const got = await valuesOn('wasm', f);
       expect(got.length).toBe(4);
       expect([isNativeKernel('TfvBatchNormTrain'), isNativeKernel('TfvBatchNormTrainGrad')]).toEqual([true, true]);
       for (let i = 0; i < 4; i++) expect(firstDifference(got[i], expected[i])).toBe(-1);
@@ -73,14 +56,13 @@ describeNative('native training kernels on the wasm backend equal the JS loops b
 
     it(`${name}: the gradients of x, gamma and beta (no running statistics)`, async () => {
       const dy = values(n, 6);
-      const f = () =>
-        tf.tidy(() => {
-          const w = tf.tensor4d(dy, shape as [number, number, number, number]);
-          const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTrainStep(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3).y, w));
-          return tf.grads(loss)([...t()]);
-        });
-      const expected = await onBackend('cpu', f);
-      const got = await onBackend('wasm', f);
+      const f = () => {
+        const w = tf.tensor4d(dy, shape as [number, number, number, number]);
+        const loss = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTrainStep(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 1e-3).y, w));
+        return tf.grads(loss)([...t()]);
+      };
+      const expected = await valuesOn('cpu', f);
+      const got = await valuesOn('wasm', f);
       expect(got.length).toBe(3);
       for (let i = 0; i < 3; i++) expect(firstDifference(got[i], expected[i])).toBe(-1);
     });
@@ -108,13 +90,12 @@ describeNative('native training kernels on the wasm backend equal the JS loops b
         const w = values(size, 7);
         const g = values(size, 8);
         const buf = values(size, 9);
-        const step = () =>
-          tf.tidy(() => {
-            const r = sgdMomentumUpdate(tf.tensor(w), tf.tensor(g), withBuf ? tf.tensor(buf) : undefined, attrs);
-            return r.buf ? [r.param, r.buf] : [r.param];
-          });
-        const expected = await onBackend('cpu', step);
-        const got = await onBackend('wasm', step);
+        const step = () => {
+          const r = sgdMomentumUpdate(tf.tensor(w), tf.tensor(g), withBuf ? tf.tensor(buf) : undefined, attrs);
+          return r.buf ? [r.param, r.buf] : [r.param];
+        };
+        const expected = await valuesOn('cpu', step);
+        const got = await valuesOn('wasm', step);
         expect(got.length).toBe(withBuf ? 2 : 1);
         expect(isNativeKernel('TfvSgdMomentum')).toBe(true);
         for (let i = 0; i < got.length; i++) expect(firstDifference(got[i], expected[i])).toBe(-1);

@@ -258,7 +258,8 @@ function inputProblem(inputs: Record<string, tf.TensorInfo | undefined>, require
  * The training kernels whose JS loops ran single-threaded on the wasm heap: BatchNorm with
  * batch statistics (forward and gradient) and the SGD-with-momentum update, same inputs,
  * attributes and outputs as the JS kernels and bit-identical results (the C repeats their
- * arithmetic). Other dtypes go to the previous kernel, which names the problem.
+ * arithmetic). Inputs the C does not take (another dtype, a shape mismatch) go to the previous
+ * kernel, or, where none is registered yet, stop with an error naming the input.
  */
 function registerTraining(addon: NativeAddon): void {
   replace(TRAINING.batchNorm, (previous) => (args) => {

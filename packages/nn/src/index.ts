@@ -35,7 +35,7 @@ export * from './state/save-state-dict.js';
 export { registerTfvisionKernels, GROUPED_CONV_POLICIES } from './kernels/register.js';
 export { GroupedConv2D, GroupedConv2DBackpropInput, GroupedConv2DBackpropFilter, registerGroupedConvKernels, type GroupedConv2DAttrs, type GroupedConvPolicy } from './kernels/grouped-conv2d.js';
 export { wantedWasmThreads } from './kernels/wasm-threads.js';
-export { compositeKernel, replaceKernel } from './kernels/composite.js';
+export { compositeKernel, registerKernelIfAbsent, replaceKernel } from './kernels/composite.js';
 export * from './blocks/make-divisible.js';
 export * from './blocks/squeeze-excite.js';
 export * from './blocks/split-attn.js';

@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
+import { registerKernelIfAbsent } from '@tfvision/nn';
 import { RoiAlign, RoiAlignGrad } from './roi-align-attrs.js';
 import { roiAlignCpu, roiAlignGradCpu } from './roi-align-cpu.js';
 import { registerRoiAlignGradient } from './roi-align-grad.js';
@@ -28,7 +29,7 @@ export function registerHeadsKernels(): void {
   // register it before the first op calls this).
   for (const [backendName, { forward, backward }] of Object.entries(ROI_ALIGN_KERNELS)) {
     for (const [kernelName, kernelFunc] of [[RoiAlign, forward], [RoiAlignGrad, backward]] as const) {
-      if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
+      registerKernelIfAbsent(kernelName, backendName, kernelFunc);
     }
   }
   registerRoiAlignGradient();

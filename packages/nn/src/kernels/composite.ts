@@ -19,6 +19,17 @@ export function compositeKernel(body: (inputs: Record<string, tf.Tensor>, attrs:
     }) as unknown as tf.TensorInfo;
 }
 
+/**
+ * Registers `kernelFunc` for `backendName` unless a kernel is already there: a package's
+ * default that leaves in place one registered earlier (@tfvision/native's C kernels on wasm,
+ * or the same package loaded twice). True when it registered.
+ */
+export function registerKernelIfAbsent(kernelName: string, backendName: string, kernelFunc: tf.KernelFunc): boolean {
+  if (tf.getKernel(kernelName, backendName)) return false;
+  tf.registerKernel({ kernelName, backendName, kernelFunc });
+  return true;
+}
+
 /** Registers `kernelFunc` for `backendName`, replacing a kernel tfjs may already have there. */
 export function replaceKernel(kernelName: string, backendName: string, kernelFunc: tf.KernelFunc): void {
   if (tf.getKernel(kernelName, backendName)) tf.unregisterKernel(kernelName, backendName);

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type { WebGpuProgram as WebGpuSgdProgram, WebGpuUniforms as Uniforms } from '@tfvision/nn';
+import { registerKernelIfAbsent, type WebGpuProgram as WebGpuSgdProgram, type WebGpuUniforms as Uniforms } from '@tfvision/nn';
 
 /**
  * One SGD-with-momentum update of one parameter as one kernel (issue #20: written with tf ops
@@ -162,10 +162,10 @@ const KERNELS: Record<string, tf.KernelFunc> = { cpu: cpuKernel, wasm: wasmKerne
 /** Registers the kernel for every backend (idempotent); a backend outside the table composes ops. */
 export function ensureSgdKernel(): void {
   for (const [backendName, kernelFunc] of Object.entries(KERNELS)) {
-    if (!tf.getKernel(SgdMomentum, backendName)) tf.registerKernel({ kernelName: SgdMomentum, backendName, kernelFunc });
+    registerKernelIfAbsent(SgdMomentum, backendName, kernelFunc);
   }
   const active = tf.getBackend();
-  if (!tf.getKernel(SgdMomentum, active)) tf.registerKernel({ kernelName: SgdMomentum, backendName: active, kernelFunc: compositeKernel });
+  registerKernelIfAbsent(SgdMomentum, active, compositeKernel);
 }
 
 /** Runs the update: the new parameter and (with momentum) the new buffer. */

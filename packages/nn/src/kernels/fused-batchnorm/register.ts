@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { registerKernelIfAbsent } from '../composite.js';
 import { compositeBatchNormTrain, compositeBatchNormTrainGrad } from './composite.js';
 import { cpuBatchNormTrain, cpuBatchNormTrainGrad, wasmBatchNormTrain, wasmBatchNormTrainGrad } from './cpu-wasm.js';
 import { BatchNormTrain, BatchNormTrainGrad } from './names.js';
@@ -23,7 +24,7 @@ export function registerFusedBatchNormKernels(): void {
   registered = true;
   for (const [backendName, [forward, backward]] of Object.entries(KERNELS)) {
     for (const [kernelName, kernelFunc] of [[BatchNormTrain, forward], [BatchNormTrainGrad, backward]] as const) {
-      if (!tf.getKernel(kernelName, backendName)) tf.registerKernel({ kernelName, backendName, kernelFunc });
+      registerKernelIfAbsent(kernelName, backendName, kernelFunc);
     }
   }
 }
