@@ -14,7 +14,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@tfvision/nn';
 import { readHeadsFixture } from '../testing/fixture-compare.js';
-import { describeRcnnEquivalence, type EquivalenceFigures } from './__tests__/rcnn-equivalence-checks.js';
+import { referenceDifferences } from '../testing/reference-drift.js';
+import { decodeMasks, describeRcnnEquivalence, MIN_IOU, type EncodedMasks, type EquivalenceFigures, type RcnnFixture } from './__tests__/rcnn-equivalence-checks.js';
 
 const PRESETS = ['fasterrcnn_resnet50_fpn', 'maskrcnn_resnet50_fpn', 'fasterrcnn_resnet50_fpn_v2', 'maskrcnn_resnet50_fpn_v2', 'maskrcnn_resnest50d_fpn', 'fasterrcnn_efficientnet_b0_fpn'];
 const figures: Record<string, EquivalenceFigures> = {};
@@ -28,8 +29,12 @@ afterAll(() => {
 
 for (const name of PRESETS) describeRcnnEquivalence(name, (n, f) => (figures[n] = f));
 
-// The generators, rerun into a temporary folder, must reproduce the committed fixtures' detections,
-// masks, torch's float32 error and the training losses exactly (same torch, CPU, one thread).
+// The generators, rerun into a temporary folder, must reproduce the committed fixtures. torch's CPU
+// kernels differ between machines (reference-drift.ts), so: labels, counts and structure exactly,
+// boxes, scores and losses within REFERENCE_DRIFT, pasted masks (probabilities stored as uint8)
+// within one level, where a probability near a rounding edge moved across it. float32Noise is
+// torch's float32 error on the machine that ran it; a fresh one must exist where the committed one
+// does and stay inside the IoU bound the equivalence checks apply.
 const PYTHON = '/usr/bin/python3';
 const TOOLS = join(__dirname, '..', '..', 'tools', 'reference');
 const probe = spawnSync(PYTHON, ['-c', 'import torch, torchvision'], { encoding: 'utf8' });
@@ -43,10 +48,26 @@ function generated(dir: string, script: string, env: NodeJS.ProcessEnv = process
   if (run.status !== 0) throw new Error(`${script} failed:\n${run.stderr}`);
 }
 
+function maskLevelsApart(fresh: EncodedMasks[] | undefined, committed: EncodedMasks[] | undefined): string[] {
+  if (!fresh || !committed) return fresh === committed ? [] : ['pastedMasks present in one file only'];
+  if (fresh.length !== committed.length) return [`${fresh.length} pasted mask sets against ${committed.length}`];
+  return fresh.flatMap((m, i) => {
+    if (m.shape.join() !== committed[i].shape.join()) return [`pastedMasks[${i}]: shape [${m.shape}] against [${committed[i].shape}]`];
+    const [a, b] = [decodeMasks(m), decodeMasks(committed[i])];
+    let worst = 0;
+    for (let p = 0; p < a.length; p++) worst = Math.max(worst, Math.abs(a[p] - b[p]));
+    return worst > 1 ? [`pastedMasks[${i}]: a pixel ${worst} levels apart`] : [];
+  });
+}
+
 function expectSameReference(dir: string, file: string): void {
-  const fresh = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
-  const committed = readHeadsFixture<Record<string, unknown>>(`rcnn/${file}`);
-  for (const key of ['detections', 'pastedMasks', 'float32Noise', 'models']) expect({ file, key, value: fresh[key] }).toEqual({ file, key, value: committed[key] });
+  const fresh = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Partial<RcnnFixture> & Record<string, unknown>;
+  const committed = readHeadsFixture<Partial<RcnnFixture> & Record<string, unknown>>(`rcnn/${file}`);
+  for (const key of ['detections', 'models']) expect({ file, key, differences: referenceDifferences(fresh[key], committed[key]) }).toEqual({ file, key, differences: [] });
+  expect({ file, masks: maskLevelsApart(fresh.pastedMasks, committed.pastedMasks) }).toEqual({ file, masks: [] });
+  const [noise, committedNoise] = [fresh.float32Noise, committed.float32Noise];
+  expect({ file, noise: noise === undefined, worstIou: noise?.worstIou === null }).toEqual({ file, noise: committedNoise === undefined, worstIou: committedNoise?.worstIou === null });
+  if (noise?.worstIou != null) expect(noise.worstIou).toBeGreaterThanOrEqual(MIN_IOU);
 }
 
 (noTorch ? describe.skip : describe)(`the generators reproduce fixtures/rcnn${noTorch ? ` (skipped: ${noTorch})` : ''}`, () => {

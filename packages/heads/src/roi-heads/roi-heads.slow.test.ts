@@ -1,7 +1,9 @@
 /**
  * Regenerates the RoIHeads reference with torchvision (tools/reference/roi_heads.py) into a
- * temporary folder: it must reproduce the committed fixture byte for byte, and the fresh file's
- * eval and training cases must match RoIHeads (keep order and labels exactly, values to 1e-5).
+ * temporary folder. It must agree with the committed fixture: exactly in structure, counts, labels
+ * and draws, and floats within REFERENCE_DRIFT (how far torch's CPU kernels move between
+ * machines). The fresh file's eval and training cases must match RoIHeads (keep order and labels
+ * exactly, values to 1e-5).
  * Needs /usr/bin/python3 with torch and torchvision; skipped (with the reason) without them.
  * Run: TFVISION_SLOW=1 npx jest packages/heads/src/roi-heads/roi-heads.slow.test.ts
  */
@@ -11,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@tfvision/nn';
+import { referenceDifferences } from '../testing/reference-drift.js';
 import { compareEval, compareTrain, fixtureFeatures, readRoIHeadsFixture } from './roi-heads-fixture.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -33,8 +36,9 @@ describeWithTorch(`RoIHeads against a freshly generated torchvision reference${r
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('reproduces the committed fixture', () => {
-    expect(readFileSync(fresh, 'utf8')).toBe(readFileSync(COMMITTED, 'utf8'));
+  it('agrees with the committed fixture', () => {
+    const parse = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
+    expect(referenceDifferences(parse(fresh), parse(COMMITTED))).toEqual([]);
   });
 
   it('matches every eval and training case of the fresh reference', () => {

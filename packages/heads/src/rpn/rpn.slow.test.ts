@@ -1,14 +1,16 @@
 /**
  * Regenerates fixtures/rpn.json with torchvision (tools/reference/rpn.py, Debian /usr/bin/python3)
- * into a temp dir, checks it equals the committed one and runs every case on the fresh run.
- * Skips when torchvision is not importable.
+ * into a temp dir, checks it agrees with the committed one (exactly in structure, counts and draws;
+ * floats within the drift of torch's CPU kernels between machines, see REFERENCE_DRIFT) and runs
+ * every case on the fresh run. Skips when torchvision is not importable.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { initBackend } from '@tfvision/nn';
-import { checkRpnCase, loadRpnFixture, type RpnFixture } from './__tests__/rpn-fixture.js';
+import { REFERENCE_DRIFT, referenceDifferences } from '../testing/reference-drift.js';
+import { checkRpnCase, loadRpnFixture, RPN_TOLERANCE, type RpnFixture } from './__tests__/rpn-fixture.js';
 import { torchTopkIndices } from './torch-topk.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -39,10 +41,10 @@ describeTorch('RegionProposalNetwork against a fresh torchvision run', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('matches the committed fixture', () => {
+  it('agrees with the committed fixture', () => {
     const { reference: _fresh, ...freshRest } = fresh;
     const { reference: _committed, ...committedRest } = loadRpnFixture();
-    expect(freshRest).toEqual(committedRest);
+    expect(referenceDifferences(freshRest, committedRest)).toEqual([]);
   });
 
   it('topk rows', () => {
@@ -50,6 +52,6 @@ describeTorch('RegionProposalNetwork against a fresh torchvision run', () => {
   });
 
   it('every eval and training case', () => {
-    for (const c of fresh.cases) checkRpnCase(fresh, c);
+    for (const c of fresh.cases) checkRpnCase(fresh, c, RPN_TOLERANCE + REFERENCE_DRIFT);
   }, 300_000);
 });

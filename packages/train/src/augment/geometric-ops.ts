@@ -74,29 +74,51 @@ export function warpAffineNearest(img: ImageU8, matrix: number[], fill = 0): Ima
   return out;
 }
 
+/** The affine ops of AutoAugment / RandAugment. */
+export type GeometricOpName = 'ShearX' | 'ShearY' | 'TranslateX' | 'TranslateY' | 'Rotate';
+
+/**
+ * The output->input matrix (centred pixel coordinates) torchvision builds for one op on a
+ * `width` x `height` image: shears by `magnitude` (x' = x + factor·y) about the top-left corner,
+ * translations by whole pixels (torchvision truncates the magnitude with int()), counter-clockwise
+ * rotation by `magnitude` degrees about the centre.
+ */
+export function geometricOpMatrix(op: GeometricOpName, width: number, height: number, magnitude: number): number[] {
+  const corner: [number, number] = [-width * 0.5, -height * 0.5];
+  const shearDegrees = (Math.atan(magnitude) * 180) / Math.PI;
+  switch (op) {
+    case 'ShearX':
+      return inverseAffineMatrix(corner, 0, [0, 0], 1, [shearDegrees, 0]);
+    case 'ShearY':
+      return inverseAffineMatrix(corner, 0, [0, 0], 1, [0, shearDegrees]);
+    case 'TranslateX':
+      return inverseAffineMatrix([0, 0], 0, [Math.trunc(magnitude), 0], 1, [0, 0]);
+    case 'TranslateY':
+      return inverseAffineMatrix([0, 0], 0, [0, Math.trunc(magnitude)], 1, [0, 0]);
+    case 'Rotate':
+      return inverseAffineMatrix([0, 0], -magnitude, [0, 0], 1, [0, 0]);
+  }
+}
+
 /** Shear along x by `factor` (x' = x + factor·y about the top-left corner), as AutoAugment's ShearX. */
 export function shearX(img: ImageU8, factor: number): ImageU8 {
-  const deg = (Math.atan(factor) * 180) / Math.PI;
-  const center: [number, number] = [-img.width * 0.5, -img.height * 0.5];
-  return warpAffineNearest(img, inverseAffineMatrix(center, 0, [0, 0], 1, [deg, 0]));
+  return warpAffineNearest(img, geometricOpMatrix('ShearX', img.width, img.height, factor));
 }
 
 export function shearY(img: ImageU8, factor: number): ImageU8 {
-  const deg = (Math.atan(factor) * 180) / Math.PI;
-  const center: [number, number] = [-img.width * 0.5, -img.height * 0.5];
-  return warpAffineNearest(img, inverseAffineMatrix(center, 0, [0, 0], 1, [0, deg]));
+  return warpAffineNearest(img, geometricOpMatrix('ShearY', img.width, img.height, factor));
 }
 
-/** Shift by whole pixels (torchvision truncates the magnitude with int()). */
+/** Shift by whole pixels. */
 export function translateX(img: ImageU8, pixels: number): ImageU8 {
-  return warpAffineNearest(img, inverseAffineMatrix([0, 0], 0, [Math.trunc(pixels), 0], 1, [0, 0]));
+  return warpAffineNearest(img, geometricOpMatrix('TranslateX', img.width, img.height, pixels));
 }
 
 export function translateY(img: ImageU8, pixels: number): ImageU8 {
-  return warpAffineNearest(img, inverseAffineMatrix([0, 0], 0, [0, Math.trunc(pixels)], 1, [0, 0]));
+  return warpAffineNearest(img, geometricOpMatrix('TranslateY', img.width, img.height, pixels));
 }
 
 /** Counter-clockwise rotation by `degrees` about the image centre, same size output. */
 export function rotate(img: ImageU8, degrees: number): ImageU8 {
-  return warpAffineNearest(img, inverseAffineMatrix([0, 0], -degrees, [0, 0], 1, [0, 0]));
+  return warpAffineNearest(img, geometricOpMatrix('Rotate', img.width, img.height, degrees));
 }

@@ -3,6 +3,12 @@
  * sizes, every magnitude bin (both signs) of the AutoAugment and RandAugment tables, hue factors
  * across [-0.5, 0.5], random resize sizes with and without antialiasing. Skips when the
  * reference interpreter or torchvision is absent.
+ *
+ * The affine ops sample the nearest pixel, and shears put many source coordinates exactly on a
+ * half-pixel edge. There torch's float32 grid (a bmm through whichever BLAS the machine has:
+ * netlib, or OpenBLAS with FMA kernels that differ between AVX2 and AVX-512) decides the side, so
+ * a live run is compared exactly everywhere except at such edges, where either neighbour is right.
+ * The committed fixture (torchvision-parity.test.ts) still checks our rounding bit for bit.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { ImageU8 } from './image.js';
 import { applyAugmentOp, type AugmentOpName } from './auto-augment-ops.js';
+import { geometricOpMatrix, type GeometricOpName } from './geometric-ops.js';
 import { adjustHue } from './pixel-ops.js';
 import { resize, type Interpolation } from './resample.js';
 
@@ -35,6 +42,49 @@ function mismatches(a: Uint8Array, b: number[]): { count: number; max: number } 
   return { count, max };
 }
 
+const GEOMETRIC = new Set<string>(['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate']);
+/** A source coordinate closer than this to a half-pixel edge may round either way in float32. */
+const EDGE = 1e-3;
+
+function nearestCandidates(p: number, size: number): number[] {
+  const sides = Math.abs(p - Math.floor(p) - 0.5) < EDGE ? [Math.floor(p), Math.ceil(p)] : [Math.round(p)];
+  return sides.map((i) => (i < 0 || i >= size ? -1 : i));
+}
+
+/**
+ * Values of a nearest-sampled warp that neither equal the reference nor sit on a half-pixel edge
+ * whose other side gives the reference's pixel (outside the image: the zero fill).
+ */
+function warpMismatches(img: ImageU8, op: GeometricOpName, magnitude: number, got: Uint8Array, ref: number[]): { count: number; max: number } {
+  const { width: w, height: h, channels: c } = img;
+  const m = geometricOpMatrix(op, w, h, magnitude);
+  let count = 0;
+  let max = 0;
+  for (let y = 0; y < h; y++) {
+    const by = y - h * 0.5 + 0.5;
+    for (let x = 0; x < w; x++) {
+      const bx = x - w * 0.5 + 0.5;
+      const o = (y * w + x) * c;
+      let same = true;
+      for (let ch = 0; ch < c; ch++) same &&= got[o + ch] === ref[o + ch];
+      if (same) continue;
+      const xs = nearestCandidates(m[0] * bx + m[1] * by + m[2] + (w - 1) / 2, w);
+      const ys = nearestCandidates(m[3] * bx + m[4] * by + m[5] + (h - 1) / 2, h);
+      const explained = ys.some((iy) => xs.some((ix) => {
+        for (let ch = 0; ch < c; ch++) if (ref[o + ch] !== (ix < 0 || iy < 0 ? 0 : img.data[(iy * w + ix) * c + ch])) return false;
+        return xs.length + ys.length > 2;
+      }));
+      if (explained) continue;
+      for (let ch = 0; ch < c; ch++) {
+        const d = Math.abs(got[o + ch] - ref[o + ch]);
+        if (d) count++;
+        max = Math.max(max, d);
+      }
+    }
+  }
+  return { count, max };
+}
+
 describeLive('live torchvision parity (random sizes, all bins)', () => {
   for (const seed of [5, 17]) {
     it(`seed ${seed}`, () => {
@@ -47,7 +97,9 @@ describeLive('live torchvision parity (random sizes, all bins)', () => {
       );
       const failures: string[] = [];
       for (const c of fx.ops) {
-        const m = mismatches(applyAugmentOp(inputs.get(c.input)!, c.op, c.magnitude).data, c.output);
+        const img = inputs.get(c.input)!;
+        const got = applyAugmentOp(img, c.op, c.magnitude).data;
+        const m = GEOMETRIC.has(c.op) ? warpMismatches(img, c.op as GeometricOpName, c.magnitude, got, c.output) : mismatches(got, c.output);
         if (m.count > 0) failures.push(`${c.op}(${c.magnitude}) on ${c.input}: ${m.count} values differ, max ${m.max}`);
       }
       for (const c of fx.hue) {

@@ -160,8 +160,14 @@ export interface CaseErrors {
   losses: number;
 }
 
-/** Runs one case and asserts every stored number; returns the worst errors seen. */
-export function checkRpnCase(f: RpnFixture, c: RpnCase): CaseErrors {
+/** Worst relative error a case may show against the committed fixture (made by the same torch run). */
+export const RPN_TOLERANCE = 1e-5;
+
+/**
+ * Runs one case and asserts every stored number to `tolerance` (a fresh torchvision run on another
+ * machine adds the reference's own drift); returns the worst errors seen.
+ */
+export function checkRpnCase(f: RpnFixture, c: RpnCase, tolerance = RPN_TOLERANCE): CaseErrors {
   const built = buildCase(f, c);
   const errors: CaseErrors = { boxes: 0, scores: 0, sums: 0, losses: 0 };
   try {
@@ -198,7 +204,7 @@ export function checkRpnCase(f: RpnFixture, c: RpnCase): CaseErrors {
   } finally {
     built.dispose();
   }
-  expect([c.name, errors.boxes < 1e-5, errors.scores < 1e-5, errors.sums < 1e-5, errors.losses < 1e-5]).toEqual([c.name, true, true, true, true]);
+  expect([c.name, errors.boxes < tolerance, errors.scores < tolerance, errors.sums < tolerance, errors.losses < tolerance]).toEqual([c.name, true, true, true, true]);
   return errors;
 }
 
