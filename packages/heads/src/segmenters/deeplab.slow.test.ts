@@ -1,7 +1,8 @@
 /**
  * The full DeepLab comparison: the large presets against their committed fixtures, then the
  * generator (tools/reference/deeplab.py --full) rerun into a temporary folder, its summaries
- * equal to the committed ones and every logit of every head equal to ours to 1e-4 of the largest.
+ * equal to the committed ones within REFERENCE_DRIFT of the largest (torch's CPU kernels differ
+ * between machines) and every logit of every head equal to ours to 1e-4 of the largest.
  * torchvision cases need /usr/bin/python3 with torch and torchvision; timm and smp cases also the
  * sources at TIMM_SRC (default /tmp/timm_src, holding timm/) and SMP_SRC (default /tmp/smp_src,
  * holding segmentation_models_pytorch/). Missing pieces skip the cases that need them, with the reason.
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@tfvision/nn';
 import { readHeadsFixture } from '../testing/fixture-compare.js';
+import { REFERENCE_DRIFT } from '../testing/reference-drift.js';
 import { DEEPLAB_CASES, LARGE_CASES, checkAgainstFixture, type DeeplabFixture } from './deeplab-fixture.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -70,7 +72,7 @@ describe('regenerated references, every logit', () => {
         const b = committed.cases[i][head];
         if (!a || !b) continue;
         expect(a.shape).toEqual(b.shape);
-        a.values.forEach((v, j) => expect(Math.abs(v - b.values[j])).toBeLessThanOrEqual(1e-6 * b.absmax));
+        a.values.forEach((v, j) => expect(Math.abs(v - b.values[j])).toBeLessThanOrEqual(REFERENCE_DRIFT * b.absmax));
       }
     });
     const before = tf.memory().numTensors;
