@@ -1,5 +1,5 @@
 /** Panels of a detection run's PNG curves (engine CurvesHook): each loss and their sum, COCO AP (bbox, segm), the learning rate, against the step. */
-import type { Panel, Series } from '../plot/curves-svg.js';
+import { runStepRange, type Panel, type Series } from '../plot/curves-svg.js';
 import { learningRatePanel, lossPanel } from '../plot/loss-panels.js';
 import type { DetectionEvalRecord, DetectionLogRecord, DetectionTrainRecord } from './detection-log.js';
 
@@ -14,5 +14,5 @@ export function detectionPanels(records: readonly DetectionLogRecord[]): Panel[]
     apSeries.push({ label: 'segm AP', color: '#d62728', points: evals.filter((r) => r.segm).map((r) => [r.step, r.segm!.AP]) });
     apSeries.push({ label: 'segm AP50', color: '#ff9896', points: evals.filter((r) => r.segm).map((r) => [r.step, r.segm!.AP50]) });
   }
-  return [lossPanel(train), { title: 'COCO AP (eval)', xLabel: 'step', yRange: [0, 1], series: apSeries }, learningRatePanel(train)];
+  return [lossPanel(train), { title: 'COCO AP (eval)', xLabel: 'step', yRange: [0, 1], xRange: runStepRange(records.map((r) => r.step)), series: apSeries }, learningRatePanel(train)];
 }

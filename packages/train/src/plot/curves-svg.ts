@@ -11,6 +11,19 @@ export interface Panel {
   series: Series[];
   /** Fixed y range (e.g. [0, 1] for accuracy); default: the data's range. */
   yRange?: [number, number];
+  /**
+   * Fixed x range; an evaluation panel takes the run's steps (runStepRange) so that it lines up
+   * with the loss panel, even with a single evaluation. Default: the data's range.
+   */
+  xRange?: [number, number];
+}
+
+/** [first, last] of a run's steps, or undefined when there are fewer than two distinct steps. */
+export function runStepRange(steps: readonly number[]): [number, number] | undefined {
+  const finite = steps.filter(Number.isFinite);
+  if (finite.length === 0) return undefined;
+  const [lo, hi] = [Math.min(...finite), Math.max(...finite)];
+  return lo < hi ? [lo, hi] : undefined;
 }
 
 export const PANEL_WIDTH = 400;
@@ -44,7 +57,7 @@ function panelSvg(p: Panel, x0: number): string {
   const w = PANEL_WIDTH - M.left - M.right;
   const h = PANEL_HEIGHT - M.top - M.bottom;
   const all = p.series.flatMap((s) => s.points);
-  const [xlo, xhi] = extent(all.map((q) => q[0]));
+  const [xlo, xhi] = p.xRange ?? extent(all.map((q) => q[0]));
   const [ylo, yhi] = p.yRange ?? extent(all.map((q) => q[1]));
   const sx = (x: number) => x0 + M.left + ((x - xlo) / (xhi - xlo)) * w;
   const sy = (y: number) => M.top + h - ((y - ylo) / (yhi - ylo)) * h;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { LogRecord } from '../trainer/jsonl-log.js';
-import { curvesSvg, PANEL_HEIGHT, PANEL_WIDTH } from './curves-svg.js';
+import { curvesSvg, PANEL_HEIGHT, PANEL_WIDTH, runStepRange } from './curves-svg.js';
 import { trainingPanels, writeTrainingCurves } from './training-curves.js';
 
 const records: LogRecord[] = [
@@ -20,6 +20,16 @@ describe('training curves', () => {
     const svg = curvesSvg(panels);
     expect(svg).toContain(`width="${3 * PANEL_WIDTH}" height="${PANEL_HEIGHT}"`);
     expect(svg.match(/<polyline/g)).toHaveLength(5); // train loss, eval loss, top-1, top-5, lr
+  });
+  it('puts an evaluation panel on the run\'s step axis, even with one evaluation', () => {
+    expect(trainingPanels(records)[1].xRange).toEqual([1, 20]);
+    const oneEval = records.filter((r) => r.type === 'train' || r.step === 20);
+    const svg = curvesSvg([trainingPanels(oneEval)[1]]);
+    // x = 20 is the right edge of the plot area (PANEL_WIDTH - the right margin of 14).
+    expect(svg).toContain(`<circle cx="${PANEL_WIDTH - 14}"`);
+    expect(runStepRange([5, 3, NaN, 9])).toEqual([3, 9]);
+    expect(runStepRange([7, 7])).toBeUndefined();
+    expect(runStepRange([])).toBeUndefined();
   });
   it('writes a PNG of the expected size', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tfv-plot-'));

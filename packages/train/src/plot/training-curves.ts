@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { writeFileAtomic } from '@tfvision/nn';
 import type { LogRecord } from '../trainer/jsonl-log.js';
-import { curvesSvg, type Panel } from './curves-svg.js';
+import { curvesSvg, runStepRange, type Panel } from './curves-svg.js';
 
 /** The three panels of a run: training loss, evaluation accuracy, learning rate (x = step). */
 export function trainingPanels(records: readonly LogRecord[]): Panel[] {
@@ -9,7 +9,7 @@ export function trainingPanels(records: readonly LogRecord[]): Panel[] {
   const evals = records.filter((r): r is Extract<LogRecord, { type: 'eval' }> => r.type === 'eval');
   return [
     { title: 'loss', xLabel: 'step', series: [{ label: 'train', color: '#1f77b4', points: train.map((r) => [r.step, r.loss]) }, { label: 'eval', color: '#d62728', points: evals.map((r) => [r.step, r.loss]) }] },
-    { title: 'accuracy (eval)', xLabel: 'step', yRange: [0, 1], series: [{ label: 'top-1', color: '#2ca02c', points: evals.map((r) => [r.step, r.top1]) }, { label: 'top-5', color: '#9467bd', points: evals.map((r) => [r.step, r.top5]) }] },
+    { title: 'accuracy (eval)', xLabel: 'step', yRange: [0, 1], xRange: runStepRange(records.map((r) => r.step)), series: [{ label: 'top-1', color: '#2ca02c', points: evals.map((r) => [r.step, r.top1]) }, { label: 'top-5', color: '#9467bd', points: evals.map((r) => [r.step, r.top5]) }] },
     { title: 'learning rate', xLabel: 'step', series: [{ label: 'lr', color: '#ff7f0e', points: train.map((r) => [r.step, r.lr]) }] },
   ];
 }
