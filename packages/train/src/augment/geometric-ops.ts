@@ -75,7 +75,12 @@ export function warpAffineNearest(img: ImageU8, matrix: number[], fill = 0): Ima
 }
 
 /** The affine ops of AutoAugment / RandAugment. */
-export type GeometricOpName = 'ShearX' | 'ShearY' | 'TranslateX' | 'TranslateY' | 'Rotate';
+export const GEOMETRIC_OP_NAMES = ['ShearX', 'ShearY', 'TranslateX', 'TranslateY', 'Rotate'] as const;
+export type GeometricOpName = (typeof GEOMETRIC_OP_NAMES)[number];
+
+export function isGeometricOp(name: string): name is GeometricOpName {
+  return (GEOMETRIC_OP_NAMES as readonly string[]).includes(name);
+}
 
 /**
  * The output->input matrix (centred pixel coordinates) torchvision builds for one op on a

@@ -20,10 +20,8 @@ export interface Panel {
 
 /** [first, last] of a run's steps, or undefined when there are fewer than two distinct steps. */
 export function runStepRange(steps: readonly number[]): [number, number] | undefined {
-  const finite = steps.filter(Number.isFinite);
-  if (finite.length === 0) return undefined;
-  const [lo, hi] = [Math.min(...finite), Math.max(...finite)];
-  return lo < hi ? [lo, hi] : undefined;
+  const range = finiteRange(steps);
+  return range && range[0] < range[1] ? range : undefined;
 }
 
 export const PANEL_WIDTH = 400;
@@ -40,7 +38,8 @@ function niceNumber(v: number): string {
   return a >= 1000 || a < 0.01 ? v.toExponential(1) : Number(v.toPrecision(3)).toString();
 }
 
-function extent(values: number[]): [number, number] {
+/** Smallest and largest finite value, in one pass (runs log up to ~1e5 records: no spread). */
+function finiteRange(values: readonly number[]): [number, number] | undefined {
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of values) {
@@ -48,7 +47,13 @@ function extent(values: number[]): [number, number] {
     lo = Math.min(lo, v);
     hi = Math.max(hi, v);
   }
-  if (lo === Infinity) return [0, 1];
+  return lo === Infinity ? undefined : [lo, hi];
+}
+
+function extent(values: number[]): [number, number] {
+  const range = finiteRange(values);
+  if (!range) return [0, 1];
+  const [lo, hi] = range;
   if (lo === hi) return [lo - (Math.abs(lo) || 1) * 0.5, hi + (Math.abs(hi) || 1) * 0.5];
   return [lo, hi];
 }
