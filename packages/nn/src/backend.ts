@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { installWasmThreadsShim, unrefWasmWorkers, wantedWasmThreads } from './kernels/wasm-threads.js';
+import { installWasmThreadsShim, unrefWasmWorkers, wantedWasmThreads, type WasmThreadsPolicy } from './kernels/wasm-threads.js';
 import { registerTfvisionKernels } from './kernels/register.js';
 
 /** Backends in the order `initBackend` tries them. */
@@ -26,13 +26,33 @@ export interface InitBackendOptions {
    * built (default true; TFVISION_NATIVE=0 turns it off).
    */
   native?: boolean;
+  /**
+   * wasm: threads when TFVISION_WASM_THREADS is unset (default 'all-cores'; see
+   * WasmThreadsPolicy). Callers that know their model has no depthwise convolutions pass
+   * 'one-beside-native'.
+   */
+  wasmThreads?: WasmThreadsPolicy;
 }
 
 interface NativeModule {
+  loadNativeAddon(): { addon?: unknown };
   registerNativeWasmKernels(threads?: number): { registered: boolean; reason?: string; threads?: number; origin?: 'prebuild' | 'build' };
 }
 
 /** Registers the optional native convolutions on wasm; never fails the backend choice. */
+function nativeWanted(options: InitBackendOptions): boolean {
+  return options.native ?? process.env.TFVISION_NATIVE !== '0';
+}
+
+/** Whether attachNative will find an addon to register (loading it is cached for attachNative). */
+async function nativeAddonLoads(): Promise<boolean> {
+  try {
+    return ((await importOptional('@tfvision/native')) as NativeModule).loadNativeAddon().addon !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 async function attachNative(wanted: boolean): Promise<{ active: boolean; detail: string }> {
   if (!wanted) return { active: false, detail: 'off (TFVISION_NATIVE=0 or native: false)' };
   let mod: NativeModule;
@@ -57,7 +77,7 @@ async function importOptional(specifier: string): Promise<unknown> {
   return import(/* webpackIgnore: true */ specifier);
 }
 
-type Attempt = () => Promise<string>;
+type Attempt = (options: InitBackendOptions) => Promise<string>;
 
 const attempts: Record<BackendName, Attempt> = {
   async tensorflow() {
@@ -91,9 +111,10 @@ const attempts: Record<BackendName, Attempt> = {
     if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs webgpu backend failed to initialise');
     return 'webgpu (Dawn)';
   },
-  async wasm() {
+  async wasm(options) {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const threads = wantedWasmThreads();
+    const policy = options.wasmThreads ?? 'all-cores';
+    const threads = wantedWasmThreads(policy, policy === 'one-beside-native' && nativeWanted(options) && (await nativeAddonLoads()));
     // Thread settings only apply while the backend initialises (once per process).
     if (threads > 1 && !tf.engine().registry.wasm) {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
@@ -147,10 +168,10 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
   for (const name of order) {
     try {
-      const provider = await attempts[name]();
+      const provider = await attempts[name](options);
       current = { name, provider, skipped };
       registerTfvisionKernels();
-      if (name === 'wasm') current.native = await attachNative(options.native ?? process.env.TFVISION_NATIVE !== '0');
+      if (name === 'wasm') current.native = await attachNative(nativeWanted(options));
       for (const hook of onReady) hook(name);
       if (options.report !== false) {
         const extra = current.native?.active ? ` + ${current.native.detail}` : '';

@@ -34,7 +34,7 @@ export * from './state/load-state-dict.js';
 export * from './state/save-state-dict.js';
 export { registerTfvisionKernels, GROUPED_CONV_POLICIES } from './kernels/register.js';
 export { GroupedConv2D, GroupedConv2DBackpropInput, GroupedConv2DBackpropFilter, registerGroupedConvKernels, type GroupedConv2DAttrs, type GroupedConvPolicy } from './kernels/grouped-conv2d.js';
-export { wantedWasmThreads } from './kernels/wasm-threads.js';
+export { wantedWasmThreads, type WasmThreadsPolicy } from './kernels/wasm-threads.js';
 export { compositeKernel, registerKernelIfAbsent, replaceKernel } from './kernels/composite.js';
 export * from './blocks/make-divisible.js';
 export * from './blocks/squeeze-excite.js';

@@ -9,6 +9,7 @@ import type { CocoDataConfig } from '@tfvision/train';
 import { stringFlag, type ParsedArgs } from '../args.js';
 import { checkBackendName } from '../checks.js';
 import { UsageError } from '../command.js';
+import { wasmThreadsFor } from '../wasm-threads.js';
 import { checkRunDir, type RunDirMode, type RunPaths } from './train-run-dir.js';
 
 /** Runs `f`, turning a ConfigError (a bad field, a missing data path or weights file) into a UsageError. */
@@ -41,7 +42,7 @@ export interface TrainRunSetup<C> {
   stale: string[];
 }
 
-export async function setUpTrainRun<C extends { data: CocoDataConfig }>(o: TrainRunSetupOptions<C>): Promise<TrainRunSetup<C>> {
+export async function setUpTrainRun<C extends { data: CocoDataConfig; model: { backbone: { name: string } } }>(o: TrainRunSetupOptions<C>): Promise<TrainRunSetup<C>> {
   const train = await import('@tfvision/train');
   const data = stringFlag(o.args, 'data');
   const overrides = data ? { ...o.overrides, data: { root: data } } : o.overrides;
@@ -52,7 +53,7 @@ export async function setUpTrainRun<C extends { data: CocoDataConfig }>(o: Train
   const outDir = stringFlag(o.args, 'out') ?? join('runs', basename(o.configPath).replace(/\.json$/, ''));
   const stale = checkRunDir(outDir, o.runPaths(outDir), o.mode, train.latestCheckpoint);
   const { initBackend } = await import('@tfvision/nn');
-  await initBackend({ backend });
+  await initBackend({ backend, wasmThreads: wasmThreadsFor(config.model.backbone.name) });
   if (config.data.synth && (await train.ensureSynthData(config))) process.stderr.write(`${o.command}: generated the synthetic data under ${config.data.root}\n`);
   return { config, outDir, stale };
 }

@@ -5,6 +5,7 @@ import { UsageError } from '../command.js';
 import { numberFlag, parseArgs, stringFlag } from '../args.js';
 import { checkBackendName } from '../checks.js';
 import { resolveConfigPath } from '../configs.js';
+import { wasmThreadsFor } from '../wasm-threads.js';
 import { checkResumable, checkRunDir, removeRunFiles, type RunDirMode } from './train-run-dir.js';
 import { runTrainDet, TRAIN_DET_HELP } from './train-det.js';
 import { runTrainSeg, TRAIN_SEG_HELP } from './train-seg.js';
@@ -83,7 +84,7 @@ export const trainCommand: Command = {
     const outDir = stringFlag(args, 'out') ?? join('runs', basename(configPath).replace(/\.json$/, ''));
     const paths = trainerPaths(outDir);
     const stale = checkRunDir(outDir, paths, mode, latestCheckpoint);
-    await initBackend({ backend });
+    await initBackend({ backend, wasmThreads: wasmThreadsFor(config.model.name) });
     const run = buildRun(config, { outDir, resume: mode === 'resume', totalSteps: steps });
     try {
       const { trainer } = run;

@@ -15,6 +15,7 @@ import { cropObjects } from './crops.js';
 import { drawHeldOut } from './draw-predictions.js';
 import { pretrainOnCrops } from './pretrain-crops.js';
 import { loadBackboneWeights } from './transfer-backbone.js';
+import { wasmThreadsFor } from '../wasm-threads.js';
 
 export interface DemoOptions {
   /** Detection config (the bundled demo config unless a test passes another). */
@@ -106,9 +107,9 @@ export function demoConfig(o: DemoOptions, loadDetectionConfig: (path: string, o
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = Date.now();
   const train = await import('@tfvision/train');
-  const backend = await initBackend({ backend: o.backend });
-  o.log(`backend: ${backend.name}${backend.native?.active ? ` (${backend.native.detail})` : ''}`);
   const config = demoConfig(o, train.loadDetectionConfig);
+  const backend = await initBackend({ backend: o.backend, wasmThreads: wasmThreadsFor(config.model.backbone.name) });
+  o.log(`backend: ${backend.name}${backend.native?.active ? ` (${backend.native.detail})` : ''}`);
   const outDir = resolve(o.outDir);
   // A fresh run each time: the data follow the flags, and the trainer starts from step 0.
   for (const stale of ['data', 'checkpoints', 'predictions', 'eval', 'log.jsonl', 'metrics.json', 'results.bbox.json', 'results.segm.json', 'curves.png']) rmSync(join(outDir, stale), { recursive: true, force: true });
