@@ -625,13 +625,85 @@ static napi_value sgd_momentum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- AvgPool gradient, NHWC ----
+ * tfjs-backend-wasm 4.22's AvgPoolGrad (pool3d_impl.h's NDHWCPool3DGradImpl with depth 1),
+ * operation for operation: each dx element sums, in float32 and in the order of the window's
+ * rows then columns, dy * (1 / (filterHeight * filterWidth)) over the outputs whose window holds
+ * it. The loops run over one pixel's channels innermost (NHWC rows, vectorised) instead of one
+ * channel at a time, which changes no element's order of sums; threads take ranges of pixel
+ * rows, each writing only its own dx. Bit-identical to the wasm kernel. */
+
+typedef struct {
+  const float *dy;
+  float *dx;
+  int n, h, w, c, oh, ow, sh, sw, dh, dw, eh, ew, pt, pl;
+  float mult;
+} pool_grad_ctx;
+
+static void avg_pool_grad_rows(void *p, int64_t r0, int64_t r1) {
+  const pool_grad_ctx *g = (const pool_grad_ctx *)p;
+  /* the gradient is a transposed pooling: pads become (effective size - 1 - pad) */
+  const int pt = g->eh - 1 - g->pt, pl = g->ew - 1 - g->pl;
+  for (int64_t r = r0; r < r1; r++) {
+    const int b = (int)(r / g->h), y = (int)(r % g->h);
+    for (int x = 0; x < g->w; x++) {
+      float *d = g->dx + ((r * g->w) + x) * g->c;
+      for (int ch = 0; ch < g->c; ch++) d[ch] = 0.0f;
+      const int ry = y - pt, cx = x - pl;
+      for (int wr = 0; wr < g->eh; wr += g->dh) {
+        const int t = ry + wr;
+        if (t < 0 || t % g->sh != 0 || t / g->sh >= g->oh) continue;
+        const int oy = t / g->sh;
+        for (int wc = 0; wc < g->ew; wc += g->dw) {
+          const int u = cx + wc;
+          if (u < 0 || u % g->sw != 0 || u / g->sw >= g->ow) continue;
+          const float *s = g->dy + ((((int64_t)b * g->oh + oy) * g->ow) + u / g->sw) * g->c;
+          const float m = g->mult;
+          for (int ch = 0; ch < g->c; ch++) d[ch] += s[ch] * m;
+        }
+      }
+    }
+  }
+}
+
+/* avgPoolGrad(dy, dx, ints [n, h, w, c, oh, ow, sh, sw, dh, dw, effH, effW, padTop, padLeft,
+ * filterH, filterW]): dx [n, h, w, c] from dy [n, oh, ow, c]. */
+static napi_value avg_pool_grad(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value a[3];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  if (argc < 3) { napi_throw_type_error(env, NULL, "tfvision native: avgPoolGrad takes 3 arguments"); return NULL; }
+  float *dy, *dx;
+  size_t ly, lx, li;
+  if (!get_f32(env, a[0], &dy, &ly) || !get_f32(env, a[1], &dx, &lx)) return NULL;
+  napi_typedarray_type type;
+  void *ip;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, a[2], &type, &li, &ip, &ab, &off) != napi_ok || type != napi_int32_array || li < 16) {
+    napi_throw_type_error(env, NULL, "tfvision native: avgPoolGrad geometry must be an Int32Array of 16");
+    return NULL;
+  }
+  const int32_t *q = (const int32_t *)ip;
+  pool_grad_ctx g = {dy, dx, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], 0.0f};
+  if (g.n < 0 || g.h < 0 || g.w < 0 || g.c < 1 || g.oh < 0 || g.ow < 0 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || q[14] < 1 || q[15] < 1 ||
+      (int64_t)lx != (int64_t)g.n * g.h * g.w * g.c || (int64_t)ly != (int64_t)g.n * g.oh * g.ow * g.c) {
+    napi_throw_range_error(env, NULL, "tfvision native: avgPoolGrad arrays do not match the geometry");
+    return NULL;
+  }
+  g.mult = 1.0f / ((float)q[14] * (float)q[15]);
+  const int64_t rows = (int64_t)g.n * g.h;
+  parallel_ranges(rows, 1 + PARALLEL_MIN_ELEMENTS / ((int64_t)g.w * g.c > 0 ? (int64_t)g.w * g.c : 1), avg_pool_grad_rows, &g);
+  return NULL;
+}
+
 /* ---- RoIAlign (torchvision 0.14's sampling rules), NHWC, forward and gradient ----
  * @tfvision/heads kernels/roi-align-host.ts and roi-align-sampling.ts, operation for
  * operation: the sample positions in float32, the corner weights merged per bin row and column
  * in float64, the channel loops summing four corners at a time in float64 and rounding once
  * per store. Bit-identical to that JS, NaN and infinities included. The forward pass splits
  * RoIs across threads (each output row is one RoI's); the gradient scatters into shared pixels,
- * so it keeps the JS order on one thread. */
+ * so its threads take ranges of channels instead, each walking every RoI in the JS order. */
 
 typedef struct {
   int n, h, w, c, ph, pw, sampling, aligned, level;
@@ -789,6 +861,8 @@ typedef struct {
   const float *x, *rois, *dy;
   float *out;
   const roi_attrs *a;
+  int ch0, ch1; /* the channels this walk computes: [ch0, ch1) */
+  int64_t num_rois;
   int failed; /* out of memory in a worker */
 } roi_ctx;
 
@@ -803,6 +877,7 @@ static void roi_walk(void *p, int64_t k0, int64_t k1) {
   bin_axis rows = {0}, cols = {0};
   const float *x = ctx->x, *dy = ctx->dy;
   float *out = ctx->out;
+  const int ch0 = ctx->ch0, ch1 = ctx->ch1;
   for (int64_t k = k0; k < k1; k++) {
     if (a->levels && a->levels[k] != a->level) {
       if (!dy) memset(out + k * row_size, 0, row_size * sizeof(float));
@@ -823,19 +898,19 @@ static void roi_walk(void *p, int64_t k0, int64_t k1) {
         const double *wt = corners.weight;
         if (!dy) {
           float *y = out + o;
-          if (corners.length == 0) { memset(y, 0, c * sizeof(float)); continue; }
+          if (corners.length == 0) { memset(y + ch0, 0, (size_t)(ch1 - ch0) * sizeof(float)); continue; }
           for (int64_t j = 0; j < corners.length; j += 4) {
             const float *x0 = x + off[j], *x1 = x + off[j + 1], *x2 = x + off[j + 2], *x3 = x + off[j + 3];
             const double w0 = wt[j], w1 = wt[j + 1], w2 = wt[j + 2], w3 = wt[j + 3];
-            if (j == 0) for (int ch = 0; ch < c; ch++) y[ch] = (float)(w0 * x0[ch] + w1 * x1[ch] + w2 * x2[ch] + w3 * x3[ch]);
-            else for (int ch = 0; ch < c; ch++) y[ch] = (float)((double)y[ch] + (w0 * x0[ch] + w1 * x1[ch] + w2 * x2[ch] + w3 * x3[ch]));
+            if (j == 0) for (int ch = ch0; ch < ch1; ch++) y[ch] = (float)(w0 * x0[ch] + w1 * x1[ch] + w2 * x2[ch] + w3 * x3[ch]);
+            else for (int ch = ch0; ch < ch1; ch++) y[ch] = (float)((double)y[ch] + (w0 * x0[ch] + w1 * x1[ch] + w2 * x2[ch] + w3 * x3[ch]));
           }
         } else {
           const float *g = dy + o;
           for (int64_t j = 0; j < corners.length; j += 4) {
             float *d0 = out + off[j], *d1 = out + off[j + 1], *d2 = out + off[j + 2], *d3 = out + off[j + 3];
             const double w0 = wt[j], w1 = wt[j + 1], w2 = wt[j + 2], w3 = wt[j + 3];
-            for (int ch = 0; ch < c; ch++) {
+            for (int ch = ch0; ch < ch1; ch++) {
               const double gv = (double)g[ch];
               d0[ch] = (float)((double)d0[ch] + gv * w0);
               d1[ch] = (float)((double)d1[ch] + gv * w1);
@@ -852,6 +927,17 @@ done:
   free(xs.low); free(xs.high); free(xs.low_w); free(xs.high_w); free(xs.valid);
   free(corners.offset); free(corners.weight);
   free(rows.index); free(rows.weight); free(cols.index); free(cols.weight);
+}
+
+/* The backward walk over every RoI for channels [c0, c1). */
+static void roi_walk_channels(void *p, int64_t c0, int64_t c1) {
+  roi_ctx *ctx = (roi_ctx *)p;
+  roi_ctx piece = *ctx;
+  piece.ch0 = (int)c0;
+  piece.ch1 = (int)c1;
+  piece.failed = 0;
+  roi_walk(&piece, 0, piece.num_rois);
+  if (piece.failed) ctx->failed = 1;
 }
 
 /* roiAlign(x or dy, rois, out, ints [n,h,w,c, ph,pw, sampling, aligned, level, numRois, backward],
@@ -903,10 +989,11 @@ static napi_value roi_align(napi_env env, napi_callback_info info) {
     roi_bins_of(rois, k, &at, &b);
     if (!b.batch_ok) { napi_create_int32(env, (int32_t)k, &result); return result; }
   }
-  roi_ctx ctx = {backward ? NULL : src, rois, backward ? src : NULL, out, &at, 0};
+  roi_ctx ctx = {backward ? NULL : src, rois, backward ? src : NULL, out, &at, 0, at.c, num_rois, 0};
   if (backward) {
     memset(out, 0, lo * sizeof(float));
-    roi_walk(&ctx, 0, num_rois);
+    /* Pieces of channels, each walking every RoI: a channel's sums keep the JS order. */
+    parallel_ranges(at.c, pooled >= 4 * PARALLEL_MIN_ELEMENTS ? 16 : at.c + 1, roi_walk_channels, &ctx);
   } else {
     /* A RoI is ph * pw * c outputs of ~4-16 corners each: about 64 RoIs pay for a thread. */
     parallel_ranges(num_rois, 1 + PARALLEL_MIN_ELEMENTS / (at.ph * at.pw * at.c > 0 ? at.ph * at.pw * at.c : 1) * 8, roi_walk, &ctx);
@@ -945,6 +1032,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"batchNormTrainGrad", NULL, batch_norm_train_grad, NULL, NULL, NULL, napi_default, NULL},
     {"sgdMomentum", NULL, sgd_momentum, NULL, NULL, NULL, napi_default, NULL},
     {"roiAlign", NULL, roi_align, NULL, NULL, NULL, napi_default, NULL},
+    {"avgPoolGrad", NULL, avg_pool_grad, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -30,6 +30,12 @@ export interface NativeAddon {
    * first selected RoI whose batch index is outside [0, n) (then nothing is written).
    */
   roiAlign(src: Float32Array, rois: Float32Array, out: Float32Array, geometry: Int32Array, spatialScale: number, levels: Int32Array | null): number;
+  /**
+   * AvgPool gradient, NHWC: tfjs-backend-wasm's AvgPoolGrad bit for bit. geometry is [n, h, w,
+   * c, outHeight, outWidth, strideH, strideW, dilationH, dilationW, effectiveFilterH,
+   * effectiveFilterW, padTop, padLeft, filterH, filterW]; reads dy [n, oh, ow, c], writes dx.
+   */
+  avgPoolGrad(dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
   setThreads(n: number): void;
   threads(): number;
 }

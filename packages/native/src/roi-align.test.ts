@@ -30,9 +30,10 @@ const ROIS = [
 ];
 const rows = ROIS.length;
 
-function pooled(backend: string, options: RoiAlignOptions, rois: number[][] = ROIS): Promise<Float32Array[]> {
+function pooled(backend: string, options: RoiAlignOptions, rois: number[][] = ROIS, shape: [number, number, number, number] = SHAPE): Promise<Float32Array[]> {
+  const values = shape === SHAPE ? features : Float32Array.from({ length: shape.reduce((p, q) => p * q, 1) }, (_, i) => Math.sin(i * 0.37) * 3 + Math.cos(i * 0.011));
   return valuesOn(backend, () => {
-    const x = tf.tensor4d(features, SHAPE);
+    const x = tf.tensor4d(values, shape);
     const r = tf.tensor2d(rois.flat(), [rois.length, 5]);
     const y = roiAlign(x, r, options);
     const dy = tf.tensor(Float32Array.from({ length: y.size }, (_, i) => Math.cos(i * 0.7)), y.shape);
@@ -84,6 +85,18 @@ describeNative('native RoIAlign on the wasm backend equals the host loops bit fo
     const got = await pooled('wasm', options, many);
     expect(firstDifference(got[0], expected[0])).toBe(-1);
     expect(firstDifference(got[1], expected[1])).toBe(-1);
+  });
+
+  it('many RoIs over 64 channels (gradient threaded by channel ranges) equal the host loop', async () => {
+    const many = Array.from({ length: 120 }, (_, k) => [k % 2, (k * 7) % 50, (k * 3) % 40, ((k * 7) % 50) + 5 + (k % 17), ((k * 3) % 40) + 4 + (k % 11)]);
+    const options: RoiAlignOptions = { outputSize: 7, spatialScale: 0.25, samplingRatio: 2, aligned: true };
+    const shape: [number, number, number, number] = [2, 13, 17, 64];
+    const expected = await pooled('cpu', options, many, shape);
+    const got = await pooled('wasm', options, many, shape);
+    // 120 x 7 x 7 x 64 gradient rows: above the threading threshold (4 x 32768).
+    expect(got[0].length).toBe(120 * 49 * 64);
+    expect(firstDifference(got[1], expected[1])).toBe(-1);
+    expect(got[1].some((v) => v !== 0)).toBe(true);
   });
 
   it('a batch index outside the features stops with the message the JS kernel gives', async () => {
