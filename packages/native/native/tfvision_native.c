@@ -625,6 +625,73 @@ static napi_value sgd_momentum(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- The sum of squares of a list of arrays (the global gradient norm) ----
+ * @tfvision/train engine/sum-of-squares-kernel.ts's sumOfSquaresArrays: chunks of
+ * SOS_CHUNK elements, each chunk's squares summed in float64 in element order, the chunk sums
+ * added in order. Threads take ranges of chunks (of every array at once), so the large tensors
+ * split across them while every sum keeps the JS order. */
+#define SOS_CHUNK 4096
+
+typedef struct {
+  const float **start;
+  int64_t *length;
+  double *partial;
+} sos_ctx;
+
+static void sos_chunks(void *p, int64_t k0, int64_t k1) {
+  const sos_ctx *s = (const sos_ctx *)p;
+  for (int64_t k = k0; k < k1; k++) {
+    const float *a = s->start[k];
+    double sum = 0;
+    for (int64_t i = 0; i < s->length[k]; i++) sum += (double)a[i] * (double)a[i];
+    s->partial[k] = sum;
+  }
+}
+
+/* sumOfSquares(arrays: Float32Array[]): the float64 total. */
+static napi_value sum_of_squares(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value a[1];
+  napi_get_cb_info(env, info, &argc, a, NULL, NULL);
+  bool is_array = false;
+  if (argc < 1 || napi_is_array(env, a[0], &is_array) != napi_ok || !is_array) {
+    napi_throw_type_error(env, NULL, "tfvision native: sumOfSquares takes an array of Float32Arrays");
+    return NULL;
+  }
+  uint32_t count = 0;
+  napi_get_array_length(env, a[0], &count);
+  float **data = (float **)malloc((count ? count : 1) * sizeof(float *));
+  size_t *len = (size_t *)malloc((count ? count : 1) * sizeof(size_t));
+  if (!data || !len) { free(data); free(len); napi_throw_error(env, NULL, "tfvision native: sumOfSquares out of memory"); return NULL; }
+  int64_t chunks = 0;
+  for (uint32_t t = 0; t < count; t++) {
+    napi_value v;
+    napi_get_element(env, a[0], t, &v);
+    if (!get_f32(env, v, &data[t], &len[t])) { free(data); free(len); return NULL; }
+    chunks += ((int64_t)len[t] + SOS_CHUNK - 1) / SOS_CHUNK;
+  }
+  sos_ctx s = {(const float **)malloc((chunks ? chunks : 1) * sizeof(float *)), (int64_t *)malloc((chunks ? chunks : 1) * sizeof(int64_t)), (double *)malloc((chunks ? chunks : 1) * sizeof(double))};
+  if (!s.start || !s.length || !s.partial) {
+    free(data); free(len); free((void *)s.start); free(s.length); free(s.partial);
+    napi_throw_error(env, NULL, "tfvision native: sumOfSquares out of memory");
+    return NULL;
+  }
+  int64_t k = 0;
+  for (uint32_t t = 0; t < count; t++) {
+    for (int64_t i = 0; i < (int64_t)len[t]; i += SOS_CHUNK, k++) {
+      s.start[k] = data[t] + i;
+      s.length[k] = (int64_t)len[t] - i < SOS_CHUNK ? (int64_t)len[t] - i : SOS_CHUNK;
+    }
+  }
+  parallel_ranges(chunks, 4 * PARALLEL_MIN_ELEMENTS / SOS_CHUNK, sos_chunks, &s);
+  double total = 0;
+  for (int64_t q = 0; q < chunks; q++) total += s.partial[q];
+  free(data); free(len); free((void *)s.start); free(s.length); free(s.partial);
+  napi_value r;
+  napi_create_double(env, total, &r);
+  return r;
+}
+
 /* ---- AvgPool gradient, NHWC ----
  * tfjs-backend-wasm 4.22's AvgPoolGrad (pool3d_impl.h's NDHWCPool3DGradImpl with depth 1),
  * operation for operation: each dx element sums, in float32 and in the order of the window's
@@ -1033,6 +1100,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"sgdMomentum", NULL, sgd_momentum, NULL, NULL, NULL, napi_default, NULL},
     {"roiAlign", NULL, roi_align, NULL, NULL, NULL, napi_default, NULL},
     {"avgPoolGrad", NULL, avg_pool_grad, NULL, NULL, NULL, napi_default, NULL},
+    {"sumOfSquares", NULL, sum_of_squares, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_default, NULL},
     {"threads", NULL, threads, NULL, NULL, NULL, napi_default, NULL},
   };

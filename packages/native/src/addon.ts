@@ -36,6 +36,8 @@ export interface NativeAddon {
    * effectiveFilterW, padTop, padLeft, filterH, filterW]; reads dy [n, oh, ow, c], writes dx.
    */
   avgPoolGrad(dy: Float32Array, dx: Float32Array, geometry: Int32Array): void;
+  /** Σ x² over every element of the arrays: @tfvision/train's sumOfSquaresArrays (float64), bit for bit. */
+  sumOfSquares(arrays: Float32Array[]): number;
   setThreads(n: number): void;
   threads(): number;
 }

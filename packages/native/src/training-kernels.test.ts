@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { batchNormTrainStep, initBackend } from '@tfvision/nn';
-import { sgdMomentumUpdate, type SgdMomentumAttrs } from '@tfvision/train';
+import { sgdMomentumUpdate, sumOfSquares, sumOfSquaresArrays, type SgdMomentumAttrs } from '@tfvision/train';
 import { isNativeKernel, loadNativeAddon } from './index.js';
 import { firstDifference, valuesOn } from './__tests__/same-bits.js';
 
@@ -102,4 +102,16 @@ describeNative('native training kernels on the wasm backend equal the JS loops b
       });
     }
   }
+
+  it('the sum of squares of a gradient list (threaded over chunks) equals the JS loop, and its float64 total', async () => {
+    // A parameter-like list: a few large tensors across chunk boundaries beside small ones.
+    const arrays = [values(2_400_017, 10), values(3, 11), values(65_536, 12), values(1, 13), values(500_000, 14, 0.5)];
+    const run = () => [sumOfSquares(arrays.map((a) => tf.tensor1d(a)))];
+    const expected = await valuesOn('cpu', run);
+    const got = await valuesOn('wasm', run);
+    expect(isNativeKernel('TfvSumOfSquares')).toBe(true);
+    expect(firstDifference(got[0], expected[0])).toBe(-1);
+    expect(got[0][0]).toBe(Math.fround(sumOfSquaresArrays(arrays)));
+    expect(addon!.sumOfSquares(arrays)).toBe(sumOfSquaresArrays(arrays));
+  });
 });

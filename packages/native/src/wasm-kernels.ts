@@ -14,7 +14,7 @@ type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
 const pair = (v: [number, number] | number | undefined): [number, number] => (v === undefined ? [1, 1] : typeof v === 'number' ? [v, v] : v);
 
 /** tfvision's training kernels: @tfvision/nn's BatchNorm (kernels/fused-batchnorm) and @tfvision/train's SGD (optim/sgd-kernel.ts). */
-const TRAINING = { batchNorm: 'TfvBatchNormTrain', batchNormGrad: 'TfvBatchNormTrainGrad', sgd: 'TfvSgdMomentum' } as const;
+const TRAINING = { batchNorm: 'TfvBatchNormTrain', batchNormGrad: 'TfvBatchNormTrainGrad', sgd: 'TfvSgdMomentum', sumOfSquares: 'TfvSumOfSquares' } as const;
 
 /** @tfvision/heads' RoIAlign kernels (kernels/roi-align-attrs.ts: inputs, attributes, outputs). */
 const ROI_ALIGN = { forward: 'TfvRoiAlign', grad: 'TfvRoiAlignGrad' } as const;
@@ -256,7 +256,8 @@ function inputProblem(inputs: Record<string, tf.TensorInfo | undefined>, require
 
 /**
  * The training kernels whose JS loops ran single-threaded on the wasm heap: BatchNorm with
- * batch statistics (forward and gradient) and the SGD-with-momentum update, same inputs,
+ * batch statistics (forward and gradient), the SGD-with-momentum update and the sum of squares
+ * of the gradients (the clipping norm), same inputs,
  * attributes and outputs as the JS kernels and bit-identical results (the C repeats their
  * arithmetic). Inputs the C does not take (another dtype, a shape mismatch) go to the previous
  * kernel, or, where none is registered yet, stop with an error naming the input.
@@ -289,6 +290,15 @@ function registerTraining(addon: NativeAddon): void {
     const v = (t: tf.TensorInfo) => b.typedArrayFromHeap(t);
     addon.batchNormTrainGrad(v(dy), v(x), v(stats), v(gamma), v(outs[0]), v(outs[1]), v(outs[2]));
     return outs;
+  });
+  replace(TRAINING.sumOfSquares, (previous) => (args) => {
+    const list = args.inputs as unknown as tf.TensorInfo[];
+    const odd = list.findIndex((t) => t.dtype !== 'float32');
+    if (odd >= 0) return fallback(previous, TRAINING.sumOfSquares, args, `input ${odd} must be float32, got ${list[odd].dtype}`);
+    const b = args.backend as unknown as WasmHeapBackend;
+    const out = b.makeOutput([], 'float32');
+    b.typedArrayFromHeap(out)[0] = addon.sumOfSquares(list.map((t) => b.typedArrayFromHeap(t)));
+    return out;
   });
   replace(TRAINING.sgd, (previous) => (args) => {
     const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;

@@ -4,11 +4,12 @@
  * by maxNorm / (norm + 1e-6).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { sumOfSquares } from './sum-of-squares-kernel.js';
 
 /** Returns the gradients to apply (new tensors when scaled; the caller frees both maps) and the norm before clipping. */
 export function clipGradNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { grads: Map<string, tf.Tensor>; norm: number } {
   if (!(maxNorm > 0)) throw new Error(`clipGradNorm: maxNorm must be > 0, got ${maxNorm}`);
-  const sq = tf.tidy(() => tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g)))));
+  const sq = sumOfSquares([...grads.values()]);
   const norm = Math.sqrt(sq.dataSync()[0]);
   sq.dispose();
   const coef = maxNorm / (norm + 1e-6);

@@ -6,6 +6,7 @@ export * from './train-loop.js';
 export * from './checkpoint.js';
 export * from './errors.js';
 export * from './grad-clip.js';
+export { SumOfSquares, SUM_OF_SQUARES_CHUNK, sumOfSquares, sumOfSquaresArrays } from './sum-of-squares-kernel.js';
 export * from './jsonl-log.js';
 export * from './progress.js';
 export * from './throughput.js';
