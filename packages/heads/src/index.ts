@@ -1,5 +1,5 @@
 // Detection ops, equal to torchvision 0.14 (one op per file; kernels per backend in kernels/).
-export { boxArea, boxIou, clipBoxesToImage, removeSmallBoxes, removeSmallBoxesIndices } from './ops/box-ops.js';
+export { boxArea, boxIou, boxIouArrays, clipBoxesToImage, removeSmallBoxes, removeSmallBoxesIndices } from './ops/box-ops.js';
 export { BoxCoder, DEFAULT_BBOX_XFORM_CLIP, type BoxCoderWeights } from './ops/box-coder.js';
 export { nms, nmsIndices } from './ops/nms.js';
 export { batchedNms, batchedNmsIndices, CPU_VANILLA_ABOVE_NUMEL, CUDA_VANILLA_ABOVE_NUMEL, type BatchedNmsOptions } from './ops/batched-nms.js';

@@ -136,8 +136,9 @@ describeNative('native matrix products on the wasm backend', () => {
     expect(choice.native?.active).toBe(true);
   });
 
-  // [a shape, b shape, transposeA, transposeB]; the first four go to sgemm, the last two (both
-  // transposed; fewer than NATIVE_MIN_COLUMNS columns) keep the wasm kernel.
+  // [a shape, b shape, transposeA, transposeB]; the first four go to sgemm; the last two (both
+  // transposed; fewer than NATIVE_MIN_COLUMNS columns) keep the wasm kernel where XNNPACK has
+  // several threads, and go to sgemm beside one (jest's: NATIVE_MIN_COLUMNS_BESIDE_ONE_WASM_THREAD).
   const PRODUCTS: [number[], number[], boolean, boolean][] = [
     [[37, 80], [80, 48], false, false],
     [[37, 80], [48, 80], false, true],

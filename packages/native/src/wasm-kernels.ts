@@ -94,6 +94,16 @@ function fallback(previous: tf.KernelFunc | undefined, kernelName: string, args:
  */
 export const NATIVE_MIN_COLUMNS = 32;
 export const NATIVE_MIN_INNER = 64;
+/**
+ * The column threshold when XNNPACK has one thread (WasmThreadsPolicy 'one-beside-native'):
+ * then OpenBLAS's two threads win at any column count (the demo's Mask R-CNN step, whose
+ * 6-column mask logits, 3- and 12-column RPN outputs and 6- and 24-column box predictors fell
+ * under 32: 0.323 -> 0.303 s on a 2-core AMD EPYC).
+ */
+export const NATIVE_MIN_COLUMNS_BESIDE_ONE_WASM_THREAD = 1;
+
+/** The column threshold in force (registerNativeWasmKernels sets it from the wasm thread count). */
+let minColumns: number = NATIVE_MIN_COLUMNS;
 
 /**
  * Narrow groups (ResNeXt's 4-channel ones, up to 16 in and out): the direct kernel, which
@@ -111,7 +121,7 @@ export function directWorthIt(g: NativeConvGeometry): boolean {
 
 function worthIt(g: NativeConvGeometry): boolean {
   const cg = g.c / g.groups;
-  return g.o / g.groups >= NATIVE_MIN_COLUMNS && g.kh * g.kw * cg >= NATIVE_MIN_INNER && (g.groups === 1 || cg > 1);
+  return g.o / g.groups >= minColumns && g.kh * g.kw * cg >= NATIVE_MIN_INNER && (g.groups === 1 || cg > 1);
 }
 
 function registerDense(addon: NativeAddon): void {
@@ -219,7 +229,7 @@ function registerMatMul(addon: NativeAddon): void {
     const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
     const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
     const broadcastable = batchA === batchB || batchA === 1 || batchB === 1;
-    if (k !== kb || !broadcastable || m < 1 || n < NATIVE_MIN_COLUMNS || k < NATIVE_MIN_INNER) return fallback(previous, tf.BatchMatMul, args, 'small or unmatched');
+    if (k !== kb || !broadcastable || m < 1 || n < minColumns || k < NATIVE_MIN_INNER) return fallback(previous, tf.BatchMatMul, args, 'small or unmatched');
     const outer = tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
     const batch = Math.max(batchA, batchB);
     // Every shape as a pointwise convolution over an H x 1 image (n = 1, w = 1, no padding).
@@ -388,11 +398,17 @@ function registerPooling(addon: NativeAddon): void {
   });
 }
 
-export function registerNativeWasmKernels(threads?: number): NativeRegistration {
+/**
+ * Puts the addon's kernels in place of the wasm ones. `threads`: OpenBLAS's thread count (default
+ * its own); `wasmThreads`: XNNPACK's (the wasm backend's), which sets the column threshold of
+ * the sgemm paths (NATIVE_MIN_COLUMNS, or NATIVE_MIN_COLUMNS_BESIDE_ONE_WASM_THREAD at 1).
+ */
+export function registerNativeWasmKernels(threads?: number, wasmThreads?: number): NativeRegistration {
   const { addon, reason, origin } = loadNativeAddon();
   if (!addon) return { registered: false, reason };
   if (!tf.getKernel(tf.Conv2D, 'wasm')) return { registered: false, reason: 'the wasm backend is not registered' };
   if (threads !== undefined) addon.setThreads(threads);
+  minColumns = wasmThreads === 1 ? NATIVE_MIN_COLUMNS_BESIDE_ONE_WASM_THREAD : NATIVE_MIN_COLUMNS;
   registerDense(addon);
   registerFused(addon);
   registerGrouped(addon);

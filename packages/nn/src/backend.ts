@@ -36,7 +36,7 @@ export interface InitBackendOptions {
 
 interface NativeModule {
   loadNativeAddon(): { addon?: unknown };
-  registerNativeWasmKernels(threads?: number): { registered: boolean; reason?: string; threads?: number; origin?: 'prebuild' | 'build' };
+  registerNativeWasmKernels(threads?: number, wasmThreads?: number): { registered: boolean; reason?: string; threads?: number; origin?: 'prebuild' | 'build' };
 }
 
 /** Registers the optional native convolutions on wasm; never fails the backend choice. */
@@ -61,7 +61,8 @@ async function attachNative(wanted: boolean): Promise<{ active: boolean; detail:
   } catch {
     return { active: false, detail: '@tfvision/native is not installed' };
   }
-  const r = mod.registerNativeWasmKernels();
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const r = mod.registerNativeWasmKernels(undefined, wasm.getThreadsCount());
   const from = r.origin === 'prebuild' ? 'prebuilt addon' : r.origin === 'build' ? 'addon built from source' : 'addon';
   return r.registered ? { active: true, detail: `native OpenBLAS convolutions (${from}), ${r.threads} threads` } : { active: false, detail: r.reason ?? 'not registered' };
 }

@@ -19,7 +19,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { binaryCrossEntropyWithLogits, Module, ModuleList } from '@tfvision/nn';
 import type { RandpermSource } from '../ops/balanced-sampler.js';
 import { BoxCoder, type BoxCoderWeights } from '../ops/box-coder.js';
-import { boxIou } from '../ops/box-ops.js';
+import { boxIouArrays } from '../ops/box-ops.js';
 import { Matcher } from '../ops/matcher.js';
 import { MultiScaleRoIAlign } from '../ops/multi-scale-roi-align.js';
 import { roiAlign } from '../ops/roi-align.js';
@@ -210,7 +210,7 @@ export class CascadeRoIHeads extends Module {
     const matched = new Int32Array(n);
     const classes = new Int32Array(n).fill(this.options.numClasses);
     if (g === 0 || n === 0) return { matched, classes };
-    const quality = tf.tidy(() => boxIou(tf.tensor2d(t.boxes, [g, 4]), tf.tensor2d(boxes, [n, 4])).dataSync() as Float32Array);
+    const quality = boxIouArrays(t.boxes, boxes);
     const m = this.matchers[stage].matchIndices(quality, g, n);
     for (let i = 0; i < n; i++) {
       // detectron2's Matcher keeps the argmax even below the threshold (only the label says background).

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@tfvision/nn';
-import { boxArea, boxIou, clipBoxesToImage, removeSmallBoxes, removeSmallBoxesIndices } from './box-ops.js';
+import { boxArea, boxIou, boxIouArrays, clipBoxesToImage, removeSmallBoxes, removeSmallBoxesIndices } from './box-ops.js';
 import { loadBoxOpsFixture } from './__tests__/box-fixture.js';
 import { checkBoxOps } from './__tests__/box-checks.js';
 
@@ -36,6 +36,33 @@ describe('boxArea / boxIou by hand', () => {
     expect(boxIou(tf.zeros([0, 4]), tf.tensor2d([[0, 0, 1, 1]])).shape).toEqual([0, 1]);
     expect(boxIou(tf.tensor2d([[0, 0, 1, 1]]), tf.zeros([0, 4])).shape).toEqual([1, 0]);
     expect(boxArea(tf.zeros([0, 4])).shape).toEqual([0]);
+  });
+});
+
+describe('boxIouArrays (the host IoU the matchers read)', () => {
+  it("equals boxIou bit for bit on random, degenerate and negative-size boxes, on cpu and wasm", async () => {
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 100 - 10;
+    const boxes = (k: number) => Float32Array.from({ length: 4 * k }, (_, i) => (i % 13 === 0 ? 5 : rand()));
+    const a = boxes(9);
+    const b = boxes(257);
+    b.set([3, 3, 3, 3, 0, 0, 0, 0], 0); // zero-area boxes: 0 / 0 where they meet zero-area GT
+    a.set([3, 3, 3, 3], 0);
+    const host = boxIouArrays(a, b);
+    expect(host.length).toBe(9 * 257);
+    for (const backend of ['cpu', 'wasm']) {
+      await initBackend({ backend, report: false });
+      const t = tf.tidy(() => boxIou(tf.tensor2d(a, [9, 4]), tf.tensor2d(b, [257, 4])).dataSync() as Float32Array);
+      const bits = (v: Float32Array) => Array.from(new Uint32Array(v.buffer, v.byteOffset, v.length), (u, i) => (Number.isNaN(v[i]) ? 'nan' : u));
+      expect(bits(host)).toEqual(bits(t));
+    }
+    await initBackend({ backend: 'cpu', report: false });
+    expect(host[0]).toBeNaN();
+  });
+
+  it('1/7 for 2x2 boxes offset by 1, and a one-line error for a ragged array', () => {
+    expect(boxIouArrays(Float32Array.of(0, 0, 2, 2), Float32Array.of(1, 1, 3, 3))[0]).toBe(Math.fround(1 / 7));
+    expect(() => boxIouArrays(Float32Array.of(0, 0, 2), Float32Array.of(1, 1, 3, 3))).toThrow('boxIouArrays: boxes must hold 4 values per box, got 3 and 4 values');
   });
 });
 

@@ -36,6 +36,33 @@ export function boxIou(boxes1: tf.Tensor2D, boxes2: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
+/**
+ * boxIou on the host, row-major [N, 4] x [M, 4] -> [N, M]: the float32 operations of boxIou in
+ * its order (areas, max/min corners, clamped sides, inter / (area1 + area2 - inter)), so the
+ * values are boxIou's bit for bit. The matchers read their IoU matrix on the host: this skips
+ * the ~15 small kernels (and the upload and download) boxIou costs per image and step.
+ */
+export function boxIouArrays(boxes1: Float32Array, boxes2: Float32Array): Float32Array {
+  if (boxes1.length % 4 !== 0 || boxes2.length % 4 !== 0) throw new Error(`boxIouArrays: boxes must hold 4 values per box, got ${boxes1.length} and ${boxes2.length} values`);
+  const f = Math.fround;
+  const n = boxes1.length / 4;
+  const m = boxes2.length / 4;
+  const area2 = new Float32Array(m);
+  for (let j = 0; j < m; j++) area2[j] = f(f(boxes2[4 * j + 2] - boxes2[4 * j]) * f(boxes2[4 * j + 3] - boxes2[4 * j + 1]));
+  const out = new Float32Array(n * m);
+  for (let i = 0; i < n; i++) {
+    const ax1 = boxes1[4 * i], ay1 = boxes1[4 * i + 1], ax2 = boxes1[4 * i + 2], ay2 = boxes1[4 * i + 3];
+    const area1 = f(f(ax2 - ax1) * f(ay2 - ay1));
+    for (let j = 0; j < m; j++) {
+      const w = Math.max(f(Math.min(ax2, boxes2[4 * j + 2]) - Math.max(ax1, boxes2[4 * j])), 0);
+      const h = Math.max(f(Math.min(ay2, boxes2[4 * j + 3]) - Math.max(ay1, boxes2[4 * j + 1])), 0);
+      const inter = f(w * h);
+      out[i * m + j] = f(inter / f(f(area1 + area2[j]) - inter));
+    }
+  }
+  return out;
+}
+
 /** Clamps x to [0, width] and y to [0, height]; `size` is (height, width) as in torchvision. Any [..., 4] shape. */
 export function clipBoxesToImage<T extends tf.Tensor>(boxes: T, size: readonly [number, number]): T {
   assertBoxes('clipBoxesToImage', 'boxes', boxes, true);

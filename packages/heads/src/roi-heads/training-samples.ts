@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { BalancedPositiveNegativeSampler } from '../ops/balanced-sampler.js';
 import type { BoxCoder } from '../ops/box-coder.js';
-import { boxIou } from '../ops/box-ops.js';
+import { boxIouArrays } from '../ops/box-ops.js';
 import { Matcher } from '../ops/matcher.js';
 
 /** One image's ground truth on the host. */
@@ -45,9 +45,7 @@ function assignTargets(proposals: Float32Array, targets: HostTargets, matcher: M
   const matched = new Int32Array(n);
   const labels = new Int32Array(n);
   if (g === 0) return { matched, labels };
-  const quality = tf.tidy(() => boxIou(tf.tensor2d(targets.boxes, [g, 4]), tf.tensor2d(proposals, [n, 4])));
-  const matches = matcher.matchIndices(quality.dataSync() as Float32Array, g, n);
-  quality.dispose();
+  const matches = matcher.matchIndices(boxIouArrays(targets.boxes, proposals), g, n);
   for (let i = 0; i < n; i++) {
     const m = matches[i];
     matched[i] = Math.max(m, 0);

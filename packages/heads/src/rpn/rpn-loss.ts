@@ -14,7 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { binaryCrossEntropyWithLogits, smoothL1Loss } from '@tfvision/nn';
 import type { BalancedPositiveNegativeSampler } from '../ops/balanced-sampler.js';
-import { boxIou } from '../ops/box-ops.js';
+import { boxIouArrays } from '../ops/box-ops.js';
 import { gatherRows } from './gather-rows.js';
 import type { BoxCoder } from '../ops/box-coder.js';
 import { Matcher } from '../ops/matcher.js';
@@ -39,9 +39,7 @@ export function assignTargetsToAnchors(anchors: tf.Tensor2D, gtBoxes: tf.Tensor2
   const numGt = gtBoxes.shape[0];
   const gtHost = gtBoxes.dataSync() as Float32Array;
   if (numGt === 0) return { labels: new Float32Array(numAnchors), matchedGt: new Int32Array(numAnchors), gtBoxes: gtHost };
-  const iou = boxIou(gtBoxes, anchors);
-  const quality = iou.dataSync() as Float32Array;
-  iou.dispose();
+  const quality = boxIouArrays(gtHost, anchors.dataSync() as Float32Array);
   const matches = matcher.matchIndices(quality, numGt, numAnchors);
   const labels = new Float32Array(numAnchors);
   const matchedGt = new Int32Array(numAnchors);
