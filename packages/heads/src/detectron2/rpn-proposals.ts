@@ -42,7 +42,7 @@ export function selectDetectron2Proposals(boxes: Float32Array, logits: Float32Ar
   }
   const b = Float32Array.from(keptBoxes);
   const l = Float32Array.from(keptLogits);
-  const order = batchedNmsIndices(b, l, Int32Array.from(keptLevels), s.nmsThresh);
+  const order = batchedNmsIndices(b, l, Int32Array.from(keptLevels), s.nmsThresh, { maxKeep: Math.max(0, Math.ceil(s.postNmsTopK)) });
   const count = Math.min(order.length, s.postNmsTopK);
   const out: HostProposals = { boxes: new Float32Array(4 * count), logits: new Float32Array(count) };
   for (let k = 0; k < count; k++) {

@@ -50,6 +50,16 @@ describe('batchedNms by hand', () => {
     expect(Array.from(batchedNmsIndices(boxes, scores, new Int32Array([0, 1, 0]), 0.5, { vanillaAboveNumel: 0 }))).toEqual([0, 1]);
   });
 
+  it('maxKeep gives the first maxKeep indices on both paths (torchvision keep[:post_nms_top_n])', () => {
+    for (const [n, vanillaAboveNumel] of [[900, undefined], [900, 0], [1500, undefined]] as const) {
+      const d = syntheticDetections(3, n, 5);
+      const full = Array.from(batchedNmsIndices(d.boxes, d.scores, d.classes, 0.5, { vanillaAboveNumel }));
+      expect(full.length).toBeGreaterThan(40);
+      for (const k of [0, 3, 40, full.length + 1]) expect(Array.from(batchedNmsIndices(d.boxes, d.scores, d.classes, 0.5, { vanillaAboveNumel, maxKeep: k }))).toEqual(full.slice(0, k));
+    }
+    expect(() => batchedNmsIndices(new Float32Array(4), new Float32Array(1), new Int32Array(1), 0.5, { maxKeep: NaN })).toThrow('batchedNms: maxKeep must be a whole number >= 0 or Infinity, got NaN');
+  });
+
   it('accepts float32 class ids holding integers', () => {
     const keep = batchedNms(tf.tensor2d([[0, 0, 1, 1], [0, 0, 1, 1]]), tf.tensor1d([0.5, 0.6]), tf.tensor1d([3, 4], 'float32'), 0.5);
     expect(Array.from(keep.dataSync())).toEqual([1, 0]);

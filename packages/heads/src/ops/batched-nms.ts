@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { assertBoxes, assertHostBoxes, assertIouThreshold, assertScores } from './assert-boxes.js';
-import { nmsIndices, suppressInOrder } from './nms.js';
+import { assertMaxKeep, nmsIndices, suppressInOrder } from './nms.js';
 import { stableDescendingOrder } from './score-order.js';
 import { torchCpuSortDescending } from './torch-cpu-sort.js';
 
@@ -23,6 +23,12 @@ export const CUDA_VANILLA_ABOVE_NUMEL = 20000;
 export interface BatchedNmsOptions {
   /** Use the per-class path when 4 * N exceeds this (default 4000, torchvision on CPU). */
   vanillaAboveNumel?: number;
+  /**
+   * Return only the first maxKeep indices (default all): torchvision's `keep[:post_nms_top_n]`.
+   * The coordinate-trick path stops suppressing there (the same indices, less work); the
+   * per-class path, whose final order is a sort over every class's keeps, runs whole and is cut.
+   */
+  maxKeep?: number;
 }
 
 /** Indices of the kept boxes, by decreasing score, suppressing only within a class: -> int32 [K]. */
@@ -44,11 +50,17 @@ export function batchedNmsIndices(boxes: Float32Array, scores: Float32Array, idx
   assertIouThreshold('batchedNms', iouThreshold);
   const limit = options.vanillaAboveNumel ?? CPU_VANILLA_ABOVE_NUMEL;
   if (Number.isNaN(limit)) throw new Error(`batchedNms: vanillaAboveNumel must be a number, got ${limit}`);
-  return 4 * n > limit ? batchedNmsPerClass(boxes, scores, idxs, iouThreshold) : batchedNmsCoordinateTrick(boxes, scores, idxs, iouThreshold);
+  const maxKeep = options.maxKeep ?? Infinity;
+  assertMaxKeep('batchedNms', maxKeep);
+  if (4 * n > limit) {
+    const all = batchedNmsPerClass(boxes, scores, idxs, iouThreshold);
+    return all.length > maxKeep ? all.slice(0, maxKeep) : all;
+  }
+  return batchedNmsCoordinateTrick(boxes, scores, idxs, iouThreshold, maxKeep);
 }
 
 /** torchvision `_batched_nms_coordinate_trick`. */
-export function batchedNmsCoordinateTrick(boxes: Float32Array, scores: Float32Array, idxs: Int32Array, iouThreshold: number): Int32Array {
+export function batchedNmsCoordinateTrick(boxes: Float32Array, scores: Float32Array, idxs: Int32Array, iouThreshold: number, maxKeep = Infinity): Int32Array {
   const n = scores.length;
   if (n === 0) return new Int32Array(0);
   const fround = Math.fround;
@@ -68,7 +80,7 @@ export function batchedNmsCoordinateTrick(boxes: Float32Array, scores: Float32Ar
     shifted[b + 2] = boxes[b + 2] + offset;
     shifted[b + 3] = boxes[b + 3] + offset;
   }
-  return nmsIndices(shifted, scores, iouThreshold);
+  return nmsIndices(shifted, scores, iouThreshold, maxKeep);
 }
 
 /** torchvision `_batched_nms_vanilla`. */

@@ -69,6 +69,33 @@ describe('run splitting', () => {
   });
 });
 
+describe('maxKeep', () => {
+  it('stopping once maxKeep boxes are kept gives the first maxKeep of the full list, dense and split into runs', () => {
+    const rng = new SeededRng(5);
+    for (let t = 0; t < 20; t++) {
+      const n = 60 + rng.nextInt(500);
+      // t even: one crowded image (a single run); t odd: boxes spread along x (many runs).
+      const span = t % 2 === 0 ? 90 : 3000;
+      const boxes = new Float32Array(4 * n);
+      for (let i = 0; i < n; i++) {
+        const x = rng.next() * span;
+        const y = rng.next() * 60;
+        boxes.set([x, y, x + 4 + rng.next() * 40, y + 4 + rng.next() * 40], 4 * i);
+      }
+      const scores = Float32Array.from({ length: n }, () => Math.floor(rng.next() * 50) / 50);
+      for (const thr of [0.3, 0.7]) {
+        const full = Array.from(nmsIndices(boxes, scores, thr));
+        for (const k of [0, 1, 7, 60, full.length, full.length + 5]) expect(Array.from(nmsIndices(boxes, scores, thr, k))).toEqual(full.slice(0, k));
+      }
+    }
+  });
+
+  it('names a bad maxKeep', () => {
+    expect(() => nmsIndices(new Float32Array(4), new Float32Array(1), 0.5, -1)).toThrow('nms: maxKeep must be a whole number >= 0 or Infinity, got -1');
+    expect(() => nmsIndices(new Float32Array(4), new Float32Array(1), 0.5, 2.5)).toThrow('got 2.5');
+  });
+});
+
 describe('stableDescendingOrder', () => {
   it('orders NaN first, ties by index, -0 tied with +0, negatives last', () => {
     const s = new Float32Array([0.5, NaN, -0, 0, -1, 0.5, Infinity, -Infinity]);

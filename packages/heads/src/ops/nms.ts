@@ -20,10 +20,16 @@ export function nms(boxes: tf.Tensor2D, scores: tf.Tensor1D, iouThreshold: numbe
 }
 
 /** Host core of nms over row-major [N, 4] boxes and [N] scores. */
-export function nmsIndices(boxes: Float32Array, scores: Float32Array, iouThreshold: number): Int32Array {
+export function nmsIndices(boxes: Float32Array, scores: Float32Array, iouThreshold: number, maxKeep = Infinity): Int32Array {
   assertHostBoxes('nms', 'boxes', boxes, scores.length);
   assertIouThreshold('nms', iouThreshold);
-  return suppressInOrder(boxes, stableDescendingOrder(scores), iouThreshold);
+  assertMaxKeep('nms', maxKeep);
+  return suppressInOrder(boxes, stableDescendingOrder(scores), iouThreshold, maxKeep);
+}
+
+/** maxKeep must be a whole number >= 0 or Infinity. */
+export function assertMaxKeep(op: string, maxKeep: number): void {
+  if (!(maxKeep === Infinity || (Number.isInteger(maxKeep) && maxKeep >= 0))) throw new Error(`${op}: maxKeep must be a whole number >= 0 or Infinity, got ${maxKeep}`);
 }
 
 /**
@@ -33,10 +39,14 @@ export function nmsIndices(boxes: Float32Array, scores: Float32Array, iouThresho
  * box of another, hence IoU 0 or NaN, which never exceeds the threshold) and each run is
  * suppressed on its own: the same keep list, without scanning disjoint pairs. This is what
  * makes the coordinate trick of batched NMS, whose shifted classes never overlap, cheap.
+ * `maxKeep`: only the first maxKeep kept boxes are wanted (an RPN's post-NMS top-k). Greedy
+ * suppression decides a box from the boxes before it only, so stopping once maxKeep are kept
+ * gives the first maxKeep of the full list; each run stops there too (no run can give more of
+ * the first maxKeep than that).
  */
-export function suppressInOrder(boxes: Float32Array, order: Int32Array, iouThreshold: number): Int32Array {
+export function suppressInOrder(boxes: Float32Array, order: Int32Array, iouThreshold: number, maxKeep = Infinity): Int32Array {
   const m = order.length;
-  if (m < 128 || !(iouThreshold >= 0)) return suppressDense(boxes, order, iouThreshold);
+  if (m < 128 || !(iouThreshold >= 0)) return suppressDense(boxes, order, iouThreshold, maxKeep);
   const x1 = new Float32Array(m);
   const x2 = new Float32Array(m);
   for (let p = 0; p < m; p++) {
@@ -44,7 +54,7 @@ export function suppressInOrder(boxes: Float32Array, order: Int32Array, iouThres
     x1[p] = boxes[b];
     x2[p] = boxes[b + 2];
     if (x1[p] !== x1[p] || x2[p] !== x2[p] || boxes[b + 1] !== boxes[b + 1] || boxes[b + 3] !== boxes[b + 3]) {
-      return suppressDense(boxes, order, iouThreshold);
+      return suppressDense(boxes, order, iouThreshold, maxKeep);
     }
   }
   // Sweep by x1: a run ends where the next box starts at or after every x2 seen so far.
@@ -59,7 +69,7 @@ export function suppressInOrder(boxes: Float32Array, order: Int32Array, iouThres
     if (x2[p] > reach) reach = x2[p];
   }
   runs++;
-  if (runs === 1) return suppressDense(boxes, order, iouThreshold);
+  if (runs === 1) return suppressDense(boxes, order, iouThreshold, maxKeep);
   // Members of each run in visiting order (counting sort by run, stable in p).
   const starts = new Int32Array(runs + 1);
   for (let p = 0; p < m; p++) starts[run[p] + 1]++;
@@ -76,17 +86,17 @@ export function suppressInOrder(boxes: Float32Array, order: Int32Array, iouThres
       total++;
       continue;
     }
-    const keep = suppressDense(boxes, members, iouThreshold);
+    const keep = suppressDense(boxes, members, iouThreshold, maxKeep);
     for (let k = 0; k < keep.length; k++) kept[keep[k]] = 1;
     total += keep.length;
   }
-  const out = new Int32Array(total);
-  for (let p = 0, k = 0; p < m; p++) if (kept[order[p]] === 1) out[k++] = order[p];
+  const out = new Int32Array(Math.min(total, maxKeep));
+  for (let p = 0, k = 0; p < m && k < out.length; p++) if (kept[order[p]] === 1) out[k++] = order[p];
   return out;
 }
 
-/** The kernel's double loop over `order`; coordinates are gathered into visiting order so the inner loop reads contiguous memory. */
-export function suppressDense(boxes: Float32Array, order: Int32Array, iouThreshold: number): Int32Array {
+/** The kernel's double loop over `order` (stopping once `maxKeep` are kept); coordinates are gathered into visiting order so the inner loop reads contiguous memory. */
+export function suppressDense(boxes: Float32Array, order: Int32Array, iouThreshold: number, maxKeep = Infinity): Int32Array {
   const fround = Math.fround;
   const m = order.length;
   const x1 = new Float32Array(m);
@@ -107,7 +117,7 @@ export function suppressDense(boxes: Float32Array, order: Int32Array, iouThresho
   let kept = 0;
   // A disjoint pair has IoU 0 (or NaN): it can only suppress when the threshold is negative.
   const skipDisjoint = iouThreshold >= 0;
-  for (let a = 0; a < m; a++) {
+  for (let a = 0; a < m && kept < maxKeep; a++) {
     if (suppressed[a] === 1) continue;
     keep[kept++] = order[a];
     const ax1 = x1[a];

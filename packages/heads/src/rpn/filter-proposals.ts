@@ -81,7 +81,7 @@ export function filterImageProposals(
     keptScores[k] = scores[i];
     keptLevels[k] = levels[i];
   });
-  const order = batchedNmsIndices(keptBoxes, keptScores, keptLevels, s.nmsThresh);
+  const order = batchedNmsIndices(keptBoxes, keptScores, keptLevels, s.nmsThresh, { maxKeep: Math.max(0, Math.ceil(s.postNmsTopN)) });
   const count = Math.min(order.length, s.postNmsTopN);
   const outBoxes = new Float32Array(4 * count);
   const outScores = new Float32Array(count);
