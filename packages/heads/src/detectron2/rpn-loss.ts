@@ -44,32 +44,27 @@ export function detectron2RpnLosses(objectness: tf.Tensor1D, deltas: tf.Tensor2D
   const positives: number[] = [];
   const gtRows: number[] = [];
   const anchorRows: number[] = [];
-  const anchorTensor = tf.tensor2d(anchors, [numAnchors, 4]);
-  try {
-    gtBoxes.forEach((gt, img) => {
-      const a = assignTargetsToAnchors(anchorTensor, gt, p.matcher);
-      const { positive, negative } = subsampleLabels(a.labels, p.batchSizePerImage, p.positiveFraction, 0, p.randperm);
-      const label = new Int8Array(numAnchors).fill(-1);
-      for (const i of positive) label[i] = 1;
-      for (const i of negative) label[i] = 0;
-      const offset = img * numAnchors;
-      for (let j = 0; j < numAnchors; j++) {
-        if (label[j] < 0) continue;
-        sampled.push(offset + j);
-        sampledLabels.push(label[j]);
-        if (label[j] === 1) {
-          positives.push(offset + j);
-          const g = a.matchedGt[j];
-          for (let c = 0; c < 4; c++) {
-            gtRows.push(a.gtBoxes[4 * g + c]);
-            anchorRows.push(anchors[4 * j + c]);
-          }
+  gtBoxes.forEach((gt, img) => {
+    const a = assignTargetsToAnchors(anchors, gt, p.matcher);
+    const { positive, negative } = subsampleLabels(a.labels, p.batchSizePerImage, p.positiveFraction, 0, p.randperm);
+    const label = new Int8Array(numAnchors).fill(-1);
+    for (const i of positive) label[i] = 1;
+    for (const i of negative) label[i] = 0;
+    const offset = img * numAnchors;
+    for (let j = 0; j < numAnchors; j++) {
+      if (label[j] < 0) continue;
+      sampled.push(offset + j);
+      sampledLabels.push(label[j]);
+      if (label[j] === 1) {
+        positives.push(offset + j);
+        const g = a.matchedGt[j];
+        for (let c = 0; c < 4; c++) {
+          gtRows.push(a.gtBoxes[4 * g + c]);
+          anchorRows.push(anchors[4 * j + c]);
         }
       }
-    });
-  } finally {
-    anchorTensor.dispose();
-  }
+    }
+  });
   const normalizer = p.batchSizePerImage * gtBoxes.length;
   return tf.tidy(() => {
     const np = positives.length;

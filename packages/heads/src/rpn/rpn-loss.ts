@@ -33,13 +33,13 @@ export type RpnLosses = {
   lossRpnBoxReg: tf.Scalar;
 };
 
-/** Matches one image's GT boxes [G, 4] to the anchors [A, 4]. */
-export function assignTargetsToAnchors(anchors: tf.Tensor2D, gtBoxes: tf.Tensor2D, matcher: Matcher): AnchorAssignment {
-  const numAnchors = anchors.shape[0];
+/** Matches one image's GT boxes [G, 4] to the anchors, row-major [A, 4] on the host (every image shares them). */
+export function assignTargetsToAnchors(anchors: Float32Array, gtBoxes: tf.Tensor2D, matcher: Matcher): AnchorAssignment {
+  const numAnchors = anchors.length / 4;
   const numGt = gtBoxes.shape[0];
   const gtHost = gtBoxes.dataSync() as Float32Array;
   if (numGt === 0) return { labels: new Float32Array(numAnchors), matchedGt: new Int32Array(numAnchors), gtBoxes: gtHost };
-  const quality = boxIouArrays(gtHost, anchors.dataSync() as Float32Array);
+  const quality = boxIouArrays(gtHost, anchors);
   const matches = matcher.matchIndices(quality, numGt, numAnchors);
   const labels = new Float32Array(numAnchors);
   const matchedGt = new Int32Array(numAnchors);

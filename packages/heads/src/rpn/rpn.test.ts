@@ -159,7 +159,7 @@ describe('RegionProposalNetwork behaviour', () => {
     const sliver = tf.tensor2d([caseNamed('train').targets![0][1]]);
     const best = tf.tidy(() => tf.max(boxIou(sliver, anchors)).dataSync()[0]);
     expect(best).toBeCloseTo(0.1723, 4);
-    const { labels, matchedGt } = assignTargetsToAnchors(anchors, built.targets![0].boxes, built.rpn.proposalMatcher);
+    const { labels, matchedGt } = assignTargetsToAnchors(host, built.targets![0].boxes, built.rpn.proposalMatcher);
     expect(labels.filter((l, j) => l === 1 && matchedGt[j] === 1).length).toBe(12);
     tf.dispose([anchors, sliver]);
     built.dispose();

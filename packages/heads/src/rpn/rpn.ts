@@ -88,8 +88,7 @@ export class RegionProposalNetwork extends Module {
       const deltas = tf.reshape(tf.concat(head.deltas.map((d) => tf.reshape(d, [n, -1, 4])), 1), [n * total, 4]) as tf.Tensor2D;
       const out: RpnOutput = this.proposals(objectness, deltas, anchorsHost, perLevel, images.imageSizes);
       if (this.training && targets) {
-        const anchors = tf.tensor2d(anchorsHost, [total, 4]);
-        const assignments = targets.map((t) => assignTargetsToAnchors(anchors, t.boxes, this.proposalMatcher));
+        const assignments = targets.map((t) => assignTargetsToAnchors(anchorsHost, t.boxes, this.proposalMatcher));
         out.losses = rpnLosses(tf.reshape(objectness, [n * total]) as tf.Tensor1D, deltas, anchorsHost, assignments, this.fgBgSampler, this.boxCoder);
       }
       return out;

@@ -212,9 +212,8 @@ export function checkRpnCase(f: RpnFixture, c: RpnCase, tolerance = RPN_TOLERANC
 function checkLabelCounts(built: BuiltCase, c: RpnCase): void {
   const maps = Object.values(built.features);
   const anchorsHost = built.rpn.anchorGenerator.anchorsHost([built.images.tensor.shape[1], built.images.tensor.shape[2]], maps.map((m) => [m.shape[1], m.shape[2]] as const));
-  const anchors = tf.tensor2d(anchorsHost, [anchorsHost.length / 4, 4]);
   const counts = built.targets!.map((t) => {
-    const { labels } = assignTargetsToAnchors(anchors, t.boxes, built.rpn.proposalMatcher);
+    const { labels } = assignTargetsToAnchors(anchorsHost, t.boxes, built.rpn.proposalMatcher);
     let positive = 0;
     let negative = 0;
     let ignored = 0;
@@ -225,6 +224,5 @@ function checkLabelCounts(built: BuiltCase, c: RpnCase): void {
     }
     return { positive, negative, ignored };
   });
-  anchors.dispose();
   expect(counts).toEqual(c.labelCounts);
 }
