@@ -36,6 +36,7 @@ export { registerTfvisionKernels, GROUPED_CONV_POLICIES } from './kernels/regist
 export { GroupedConv2D, GroupedConv2DBackpropInput, GroupedConv2DBackpropFilter, registerGroupedConvKernels, type GroupedConv2DAttrs, type GroupedConvPolicy } from './kernels/grouped-conv2d.js';
 export { wantedWasmThreads, type WasmThreadsPolicy } from './kernels/wasm-threads.js';
 export { compositeKernel, registerKernelIfAbsent, replaceKernel } from './kernels/composite.js';
+export type { CpuBackendLike, WasmBackendLike } from './kernels/host-backend.js';
 export * from './blocks/make-divisible.js';
 export * from './blocks/squeeze-excite.js';
 export * from './blocks/split-attn.js';

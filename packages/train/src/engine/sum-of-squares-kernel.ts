@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerKernelIfAbsent } from '@tfvision/nn';
+import { registerKernelIfAbsent, type CpuBackendLike, type WasmBackendLike } from '@tfvision/nn';
 
 /**
  * The sum of the squares of every element of a list of tensors, one kernel for the list: the
@@ -37,16 +37,6 @@ function checkInputs(inputs: tf.NamedTensorInfoMap): tf.TensorInfo[] {
     if (t.dtype !== 'float32') throw new Error(`${SumOfSquares}: input ${i} must be float32, got ${t.dtype}`);
   });
   return list;
-}
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: unknown } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
-}
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
 const cpuKernel: tf.KernelFunc = ({ inputs, backend }) => {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { registerKernelIfAbsent, type WebGpuProgram as WebGpuSgdProgram, type WebGpuUniforms as Uniforms } from '@tfvision/nn';
+import { registerKernelIfAbsent, type CpuBackendLike, type WasmBackendLike, type WebGpuProgram as WebGpuSgdProgram, type WebGpuUniforms as Uniforms } from '@tfvision/nn';
 
 /**
  * One SGD-with-momentum update of one parameter as one kernel (issue #20: written with tf ops
@@ -48,16 +48,6 @@ export function sgdMomentumArrays(w: Float32Array, grad: Float32Array, buf: Floa
     }
     newW[i] = w[i] - f(g * lr);
   }
-}
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: unknown } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
-}
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
 function checkInputs(inputs: tf.NamedTensorInfoMap): { param: tf.TensorInfo; grad: tf.TensorInfo; buf?: tf.TensorInfo } {

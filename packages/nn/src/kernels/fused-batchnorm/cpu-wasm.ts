@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { CpuBackendLike, WasmBackendLike } from '../host-backend.js';
 import { batchNormBackwardArrays, batchNormForwardArrays } from './arrays.js';
 import type { BatchNormTrainAttrs } from './names.js';
 
@@ -11,16 +12,6 @@ interface ArrayBackend {
   read(t: tf.TensorInfo): Float32Array;
   /** Allocates every output first, then returns views (a wasm heap can grow while allocating). */
   allocate(shapes: number[][]): { infos: tf.TensorInfo[]; views: () => Float32Array[] };
-}
-
-interface CpuBackendLike {
-  data: { get(dataId: object): { values: unknown } };
-  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: Float32Array): tf.TensorInfo;
-}
-
-interface WasmBackendLike {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
 }
 
 function float32(op: string, name: string, t: tf.TensorInfo): void {
