@@ -104,6 +104,16 @@ static int get_f32(napi_env env, napi_value v, float **data, size_t *len) {
   return 1;
 }
 
+/* v as an Int32Array's data (its length in *len), or NULL when it is something else. */
+static int32_t *int32_view(napi_env env, napi_value v, size_t *len) {
+  napi_typedarray_type type;
+  void *ptr;
+  napi_value ab;
+  size_t off;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, &ab, &off) != napi_ok || type != napi_int32_array) return NULL;
+  return (int32_t *)ptr;
+}
+
 static int get_geom(napi_env env, napi_value arr, conv_geom *g) {
   int32_t v[16];
   for (uint32_t i = 0; i < 16; i++) {
@@ -743,15 +753,11 @@ static napi_value avg_pool_grad(napi_env env, napi_callback_info info) {
   float *dy, *dx;
   size_t ly, lx, li;
   if (!get_f32(env, a[0], &dy, &ly) || !get_f32(env, a[1], &dx, &lx)) return NULL;
-  napi_typedarray_type type;
-  void *ip;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, a[2], &type, &li, &ip, &ab, &off) != napi_ok || type != napi_int32_array || li < 16) {
+  const int32_t *q = int32_view(env, a[2], &li);
+  if (!q || li < 16) {
     napi_throw_type_error(env, NULL, "tfvision native: avgPoolGrad geometry must be an Int32Array of 16");
     return NULL;
   }
-  const int32_t *q = (const int32_t *)ip;
   pool_grad_ctx g = {dy, dx, q[0], q[1], q[2], q[3], q[4], q[5], q[6], q[7], q[8], q[9], q[10], q[11], q[12], q[13], 0.0f};
   if (g.n < 0 || g.h < 0 || g.w < 0 || g.c < 1 || g.oh < 0 || g.ow < 0 || g.sh < 1 || g.sw < 1 || g.dh < 1 || g.dw < 1 || q[14] < 1 || q[15] < 1 ||
       (int64_t)lx != (int64_t)g.n * g.h * g.w * g.c || (int64_t)ly != (int64_t)g.n * g.oh * g.ow * g.c) {
@@ -1018,15 +1024,11 @@ static napi_value roi_align(napi_env env, napi_callback_info info) {
   float *src, *rois, *out;
   size_t ls, lr, lo, li;
   if (!get_f32(env, a[0], &src, &ls) || !get_f32(env, a[1], &rois, &lr) || !get_f32(env, a[2], &out, &lo)) return NULL;
-  napi_typedarray_type type;
-  void *ip;
-  napi_value ab;
-  size_t off;
-  if (napi_get_typedarray_info(env, a[3], &type, &li, &ip, &ab, &off) != napi_ok || type != napi_int32_array || li < 11) {
+  const int32_t *g = int32_view(env, a[3], &li);
+  if (!g || li < 11) {
     napi_throw_type_error(env, NULL, "tfvision native: roiAlign geometry must be an Int32Array of 11");
     return NULL;
   }
-  const int32_t *g = (const int32_t *)ip;
   double scale = 0;
   napi_get_value_double(env, a[4], &scale);
   int ok = 1;
@@ -1036,8 +1038,8 @@ static napi_value roi_align(napi_env env, napi_callback_info info) {
     napi_valuetype t;
     napi_typeof(env, a[5], &t);
     if (t != napi_null && t != napi_undefined) {
-      if (napi_get_typedarray_info(env, a[5], &type, &ll, &ip, &ab, &off) != napi_ok || type != napi_int32_array) ok = 0;
-      else levels = (int32_t *)ip;
+      levels = int32_view(env, a[5], &ll);
+      if (!levels) ok = 0;
     }
   }
   const roi_attrs at = {g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7], g[8], (float)scale, levels};
